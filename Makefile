@@ -1,0 +1,44 @@
+# SalesLens: `make run` starts the local stack with a demo tenant; `make test` sets up and runs every test.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-fast lint package bench clean system-deps
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+## Debian's chromium for the browser tests (Playwright cannot download browsers here).
+system-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Install Debian's chromium (sudo apt-get install chromium) for the browser tests"; exit 1; fi; \
+	fi
+
+run: $(STAMP)
+	$(PY) -m infra.local.stack
+
+test: $(STAMP) system-deps
+	$(PY) -m ruff check .
+	$(PY) -m pytest
+
+test-fast: $(STAMP)
+	$(PY) -m pytest tests/unit tests/integration
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
+## The CloudFormation/SAM template for AWS: chalice's resources merged with infra/resources.json.
+package: $(STAMP)
+	$(VENV)/bin/chalice package --stage prod --merge-template infra/resources.json build/package
+
+bench: $(STAMP)
+	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(PY) $$b; done || echo "no benchmarks yet"
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .ruff_cache

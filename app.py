@@ -1,0 +1,16 @@
+"""SalesLens API: the table of contents — blueprints, the authorizer, middleware."""
+from chalice import Chalice, CORSConfig
+
+from chalicelib import http, logs
+from chalicelib.config import get_settings
+from chalicelib.routes import audit, auth, guard, health, me, members, tenant
+
+app = Chalice(app_name="saleslens")
+app.log.setLevel(get_settings().log_level)
+app.api.cors = CORSConfig(allow_origin=get_settings().portal_origin,
+                          allow_headers=["Authorization", "Content-Type", logs.CORRELATION_HEADER],
+                          expose_headers=[logs.CORRELATION_HEADER], max_age=600)
+app.register_middleware(http.middleware, "http")
+
+for blueprint in (guard, health, auth, me, tenant, members, audit):
+    app.register_blueprint(blueprint.bp)

@@ -1,0 +1,1 @@
+"""SalesLens runtime code deployed with the API Lambda."""

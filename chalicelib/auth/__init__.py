@@ -1,0 +1,1 @@
+"""Identity: Cognito facade, JWT verification, roles and permissions."""

@@ -1,0 +1,97 @@
+"""The errors users can cause, each with its HTTP status and a message that says what to fix."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import ChaliceUnhandledError
+
+
+class SalesLensError(ChaliceUnhandledError):
+    """Base of every user-facing error; the HTTP middleware turns it into a response.
+
+    It derives from ``ChaliceUnhandledError`` so Chalice lets it reach the middleware.
+    """
+
+    status = 400
+    code = "bad_request"
+    default_message = "The request could not be processed."
+
+    def __init__(self, message: str | None = None, details: list[dict[str, Any]] | None = None,
+                 code: str | None = None) -> None:
+        super().__init__(message or self.default_message)
+        self.message = message or self.default_message
+        self.details = details or []
+        if code:
+            self.code = code
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+class BadJson(SalesLensError):
+    code = "bad_json"
+    default_message = "The request body is not valid JSON. Send a JSON object with Content-Type: application/json."
+
+
+class ValidationFailed(SalesLensError):
+    code = "validation_error"
+    default_message = "Some fields are missing or invalid; see details."
+
+
+class Unauthorized(SalesLensError):
+    status = 401
+    code = "unauthorized"
+    default_message = "Sign in again: the access token is missing, invalid or expired."
+
+
+class BadCredentials(SalesLensError):
+    status = 401
+    code = "not_authorized"
+    default_message = "Wrong email or password."
+
+
+class Forbidden(SalesLensError):
+    status = 403
+    code = "forbidden"
+    default_message = "Your role does not allow this action. Ask an owner or admin."
+
+
+class NotConfirmed(SalesLensError):
+    status = 403
+    code = "not_confirmed"
+    default_message = "Confirm your email first: enter the code we sent you, or ask for a new one."
+
+
+class NoTenant(SalesLensError):
+    status = 403
+    code = "no_tenant"
+    default_message = "Your login is not a member of any company."
+
+
+class NotFound(SalesLensError):
+    status = 404
+    code = "not_found"
+    default_message = "Not found."
+
+
+class MethodNotAllowed(SalesLensError):
+    status = 405
+    code = "method_not_allowed"
+    default_message = "This route does not accept that method."
+
+
+class Conflict(SalesLensError):
+    status = 409
+    code = "conflict"
+    default_message = "The request conflicts with the current state."
+
+
+class LastOwner(Conflict):
+    code = "last_owner"
+    default_message = "A company needs at least one owner: make another member an owner first."
+
+
+class TooManyRequests(SalesLensError):
+    status = 429
+    code = "too_many_requests"
+    default_message = "Too many attempts. Wait a few minutes and try again."

@@ -1,0 +1,1 @@
+"""One Chalice blueprint per resource: parse the request, call a service, return."""

@@ -1,0 +1,79 @@
+"""Request bodies, validated with pydantic so every field error comes back with its name."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Email = Annotated[EmailStr, BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v)]
+Password = Annotated[str, Field(min_length=1, max_length=256)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Role = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SignUp(Body):
+    name: Text
+    email: Email
+    password: Password
+    company: Text | None = None
+    invitation: Annotated[str, StringConstraints(max_length=300)] | None = None
+
+
+class EmailOnly(Body):
+    email: Email
+
+
+class Confirm(Body):
+    email: Email
+    code: Code
+
+
+class Login(Body):
+    email: Email
+    password: Password
+
+
+class Refresh(Body):
+    refresh_token: Annotated[str, Field(min_length=1, max_length=8192)]
+
+
+class ResetPassword(Body):
+    email: Email
+    code: Code
+    password: Password
+
+
+class ChangePassword(Body):
+    old_password: Password
+    new_password: Password
+
+
+class Profile(Body):
+    name: Text | None = None
+    email: Email | None = None
+
+
+class PasswordOnly(Body):
+    password: Password
+
+
+class TenantName(Body):
+    name: Text
+
+
+class DeleteTenant(Body):
+    confirm: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+
+
+class Invite(Body):
+    email: Email
+    role: Role
+
+
+class RoleChange(Body):
+    role: Role

@@ -1,0 +1,1 @@
+"""Tenants, members, invitations and the per-tenant audit log (DynamoDB)."""

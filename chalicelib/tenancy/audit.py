@@ -1,0 +1,74 @@
+"""Per-tenant audit log of security events, readable by admins through the API."""
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from chalicelib import logs
+from chalicelib.errors import ValidationFailed
+from chalicelib.tenancy.store import from_item, tenant_pk, to_item
+
+EVENTS = frozenset({
+    "signup", "login", "login_failed", "logout", "password_changed", "password_reset",
+    "profile_updated", "member_invited", "invitation_revoked", "member_joined", "role_changed",
+    "member_removed", "account_deleted", "tenant_renamed", "export_created", "tenant_deleted",
+    "authorization_denied",
+})
+RETENTION_DAYS = 400
+
+
+class AuditLog:
+    """Writes audit events into the tenant's partition and pages through them newest first."""
+
+    def __init__(self, dynamodb: Any, table_name: str) -> None:
+        self._db = dynamodb
+        self._table = table_name
+
+    def record(self, tenant_id: str, event: str, actor: str, outcome: str = "success",
+               details: dict[str, Any] | None = None) -> None:
+        if event not in EVENTS:
+            raise ValueError(f"unknown audit event {event!r}")
+        now = datetime.now(UTC)
+        entry = {"at": now.isoformat(timespec="milliseconds"), "event": event, "actor": actor,
+                 "outcome": outcome, "details": details or {}, "correlation_id": logs.correlation_id()}
+        item = {"pk": tenant_pk(tenant_id), "sk": f"AUDIT#{entry['at']}#{uuid.uuid4().hex[:8]}",
+                "expires_at": int(now.timestamp()) + RETENTION_DAYS * 86400, **entry}
+        self._db.put_item(TableName=self._table, Item=to_item(item))
+        logs.logger.info("audit", extra={"audit": {**entry, "tenant_id": tenant_id}})
+
+    def page(self, tenant_id: str, limit: int = 50, next_token: str | None = None) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "Limit": limit, "ScanIndexForward": False,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :sk)",
+            "ExpressionAttributeValues": to_item({":pk": tenant_pk(tenant_id), ":sk": "AUDIT#"}),
+        }
+        if next_token:
+            kwargs["ExclusiveStartKey"] = to_item({"pk": tenant_pk(tenant_id), "sk": _decode(next_token)})
+        result = self._db.query(**kwargs)
+        events = [{k: v for k, v in from_item(i).items() if k not in ("pk", "sk", "expires_at")}
+                  for i in result.get("Items", [])]
+        last = result.get("LastEvaluatedKey")
+        return {"events": _jsonable(events), "next": _encode(from_item(last)["sk"]) if last else None}
+
+
+def _encode(sk: str) -> str:
+    return base64.urlsafe_b64encode(sk.encode()).decode()
+
+
+def _decode(token: str) -> str:
+    """Only the sort key travels in the token; the tenant comes from the caller's context."""
+    try:
+        sk = base64.urlsafe_b64decode(token.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        sk = ""
+    if not sk.startswith("AUDIT#"):
+        raise ValidationFailed("The 'next' token is not valid; use the one from the previous page.",
+                               [{"field": "next", "problem": "not a token this API issued"}])
+    return sk
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=lambda v: int(v) if v == int(v) else float(v)))

@@ -1,0 +1,172 @@
+"""`make run`: the whole SalesLens stack on loopback — embedded AWS (moto server), every resource
+provisioned into it, the API (chalice local), the portal, the event pump and a demo tenant."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from infra.local import pump, webserver
+from infra.local.provision import provision
+
+ROOT = Path(__file__).resolve().parents[2]
+HOST = "127.0.0.1"
+DEMO = {"name": "Dana Demo", "company": "Demo Outdoor Co.", "email": "demo@saleslens.example",
+        "password": "Demo-Sales-2026!"}
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_REGION": "us-east-1",
+                     "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+def wait_for_port(port: int, timeout: float, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process exited with code {process.returncode} before listening on {port}")
+        with socket.socket() as probe:
+            if probe.connect_ex((HOST, port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listening on {HOST}:{port} after {timeout:.0f}s")
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex((HOST, port)) != 0
+
+
+def api_call(api_url: str, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+    request = urllib.request.Request(f"{api_url}{path}", method=method,
+                                     data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")
+
+
+def create_demo_tenant(api_url: str, env: dict[str, str]) -> None:
+    """Sign the demo owner up through the public API, then confirm the email administratively."""
+    status, body = api_call(api_url, "POST", "/auth/signup", {k: DEMO[k] for k in ("name", "company", "email",
+                                                                                    "password")})
+    if status not in (201, 409):
+        raise RuntimeError(f"demo sign-up failed: {status} {body}")
+    idp = boto3.client("cognito-idp", endpoint_url=env["AWS_ENDPOINT_URL"], region_name=env["AWS_REGION"])
+    idp.admin_confirm_sign_up(UserPoolId=env["SL_USER_POOL_ID"], Username=DEMO["email"])
+
+
+class Stack:
+    """Starts the parts in dependency order and stops them in reverse."""
+
+    def __init__(self, moto_port: int, api_port: int, web_port: int) -> None:
+        self.ports = {"moto": moto_port, "api": api_port, "web": web_port}
+        self.processes: list[subprocess.Popen] = []
+        self.portal: Any = None
+        self.pump: pump.EventPump | None = None
+        self.env: dict[str, str] = {}
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{HOST}:{self.ports['api']}"
+
+    @property
+    def portal_url(self) -> str:
+        return f"http://{HOST}:{self.ports['web']}"
+
+    def _spawn(self, args: list[str], env: dict[str, str]) -> subprocess.Popen:
+        process = subprocess.Popen(args, cwd=ROOT, env=env, start_new_session=True)
+        self.processes.append(process)
+        return process
+
+    def start(self) -> None:
+        busy = [f"{name} ({port})" for name, port in self.ports.items() if not port_is_free(port)]
+        if busy:
+            raise SystemExit(f"Ports already in use: {', '.join(busy)}. Stop the other process or pick other "
+                             "ports (SL_LOCAL_MOTO_PORT, SL_LOCAL_API_PORT, SL_LOCAL_WEB_PORT).")
+        os.environ.update(LOCAL_CREDENTIALS)
+        endpoint = f"http://{HOST}:{self.ports['moto']}"
+        base_env = {**os.environ, **LOCAL_CREDENTIALS, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+        moto = self._spawn([sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(self.ports["moto"])],
+                           {**base_env, "MOTO_LOG_LEVEL": "WARNING"})
+        wait_for_port(self.ports["moto"], 30, moto)
+        self.env = {**provision(endpoint, LOCAL_CREDENTIALS["AWS_REGION"]), "SL_STAGE": "dev",
+                    "SL_PORTAL_URL": self.portal_url, "SL_PORTAL_ORIGIN": "*"}
+        os.environ.update(self.env)
+        api = self._spawn([sys.executable, "-m", "infra.local.gateway", HOST, str(self.ports["api"])],
+                          {**base_env, **self.env})
+        wait_for_port(self.ports["api"], 60, api)
+        self.portal = webserver.start(HOST, self.ports["web"], self.api_url)
+        self.pump = pump.EventPump(boto3.client("sqs", endpoint_url=endpoint), self._pump_routes())
+        self.pump.start()
+        create_demo_tenant(self.api_url, self.env)
+
+    def _pump_routes(self) -> list[pump.Route]:
+        from jobs import handler
+
+        return [pump.Route("analysis-jobs", self.env["SL_JOBS_QUEUE_URL"], handler.handle)]
+
+    def stop(self) -> None:
+        if self.pump:
+            self.pump.stop()
+        if self.portal:
+            self.portal.shutdown()
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+    def banner(self) -> str:
+        return "\n".join([
+            "", "SalesLens is running.",
+            f"  Portal:  {self.portal_url}/",
+            f"  API:     {self.api_url}/health",
+            f"  AWS:     http://{HOST}:{self.ports['moto']} (moto; state is in memory)",
+            f"  Demo login: {DEMO['email']} / {DEMO['password']}",
+            "  Sign-up codes: the embedded Cognito sends no email and accepts any code.",
+            "Press Ctrl-C to stop.", "",
+        ])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--moto-port", type=int, default=int(os.environ.get("SL_LOCAL_MOTO_PORT", 5555)))
+    parser.add_argument("--api-port", type=int, default=int(os.environ.get("SL_LOCAL_API_PORT", 8000)))
+    parser.add_argument("--web-port", type=int, default=int(os.environ.get("SL_LOCAL_WEB_PORT", 8080)))
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    stack = Stack(args.moto_port, args.api_port, args.web_port)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    try:
+        stack.start()
+        print(stack.banner(), flush=True)
+        print(f"READY portal={stack.portal_url} api={stack.api_url} in {time.monotonic() - started:.1f}s",
+              flush=True)
+        while not stopping.is_set() and all(p.poll() is None for p in stack.processes):
+            stopping.wait(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("Stopping SalesLens...", flush=True)
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The analysis worker: consumes "analyze tenant" messages and the nightly schedule."""
