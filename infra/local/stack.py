@@ -22,6 +22,7 @@ from infra.local import pump, webserver
 from infra.local.provision import provision
 
 ROOT = Path(__file__).resolve().parents[2]
+LOG_DIR = ROOT / ".local"
 HOST = "127.0.0.1"
 DEMO = {"name": "Dana Demo", "company": "Demo Outdoor Co.", "email": "demo@saleslens.example",
         "password": "Demo-Sales-2026!"}
@@ -85,8 +86,14 @@ class Stack:
     def portal_url(self) -> str:
         return f"http://{HOST}:{self.ports['web']}"
 
-    def _spawn(self, args: list[str], env: dict[str, str]) -> subprocess.Popen:
-        process = subprocess.Popen(args, cwd=ROOT, env=env, start_new_session=True)
+    def _spawn(self, args: list[str], env: dict[str, str], log_name: str | None = None) -> subprocess.Popen:
+        """Start a part in its own process group; ``log_name`` sends its output to .local/<name>.log."""
+        output = None
+        if log_name:
+            LOG_DIR.mkdir(exist_ok=True)
+            output = open(LOG_DIR / f"{log_name}.log", "w")  # noqa: SIM115 - lives as long as the process
+        process = subprocess.Popen(args, cwd=ROOT, env=env, start_new_session=True, stdout=output,
+                                   stderr=subprocess.STDOUT if output else None)
         self.processes.append(process)
         return process
 
@@ -99,7 +106,7 @@ class Stack:
         endpoint = f"http://{HOST}:{self.ports['moto']}"
         base_env = {**os.environ, **LOCAL_CREDENTIALS, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
         moto = self._spawn([sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(self.ports["moto"])],
-                           {**base_env, "MOTO_LOG_LEVEL": "WARNING"})
+                           base_env, log_name="moto")
         wait_for_port(self.ports["moto"], 30, moto)
         self.env = {**provision(endpoint, LOCAL_CREDENTIALS["AWS_REGION"]), "SL_STAGE": "dev",
                     "SL_PORTAL_URL": self.portal_url, "SL_PORTAL_ORIGIN": "*"}
@@ -136,7 +143,7 @@ class Stack:
             "", "SalesLens is running.",
             f"  Portal:  {self.portal_url}/",
             f"  API:     {self.api_url}/health",
-            f"  AWS:     http://{HOST}:{self.ports['moto']} (moto; state is in memory)",
+            f"  AWS:     http://{HOST}:{self.ports['moto']} (moto; state is in memory; log in .local/moto.log)",
             f"  Demo login: {DEMO['email']} / {DEMO['password']}",
             "  Sign-up codes: the embedded Cognito sends no email and accepts any code.",
             "Press Ctrl-C to stop.", "",
