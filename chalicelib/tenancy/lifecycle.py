@@ -40,7 +40,8 @@ def export_tenant(t: Tenancy, storage: Storage, ctx: TenantContext) -> dict[str,
                     with archive.open(f"files/{obj['Key']}", "w", force_zip64=True) as entry:
                         shutil.copyfileobj(body, entry, 1024 * 1024)
         buffer.seek(0)
-        storage.s3.upload_fileobj(buffer, storage.bucket, key, ExtraArgs={"ContentType": "application/zip"})
+        storage.s3.upload_fileobj(buffer, storage.bucket, key,  # tagged: the bucket expires exports after 2 days
+                                  ExtraArgs={"ContentType": "application/zip", "Tagging": "kind=export"})
     url = storage.s3.generate_presigned_url(
         "get_object", ExpiresIn=storage.url_ttl_seconds,
         Params={"Bucket": storage.bucket, "Key": key,

@@ -17,7 +17,7 @@ from typing import Any
 import boto3
 
 TEMPLATE_PATH = Path(__file__).resolve().parents[1] / "resources.json"
-LOCAL_PARAMETERS = {"Stage": "local", "WorkerImageUri": "local", "PortalOrigin": "*",
+LOCAL_PARAMETERS = {"Stage": "local", "WorkerImageUri": "local", "PandasLayerArn": "local", "PortalOrigin": "*",
                     "PortalUrl": "http://127.0.0.1:8080"}
 ACCOUNT_ID = "123456789012"  # moto's account
 
