@@ -95,3 +95,22 @@ class TooManyRequests(SalesLensError):
     status = 429
     code = "too_many_requests"
     default_message = "Too many attempts. Wait a few minutes and try again."
+
+
+class UnsupportedFile(SalesLensError):
+    status = 415
+    code = "unsupported_file"
+    default_message = ("This file type cannot be read. Upload CSV, TSV, Excel (.xlsx), JSON Lines, Parquet, "
+                       "or one of these compressed as .gz or .zip.")
+
+
+class FileTooLarge(SalesLensError):
+    status = 413
+    code = "file_too_large"
+    default_message = "The file is over the size limit. Split it, or compress it as .gz or .zip."
+
+
+class UnreadableFile(SalesLensError):
+    status = 422
+    code = "unreadable_file"
+    default_message = "The file could not be read as a table. Check that it has a header row and data rows."
