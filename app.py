@@ -3,7 +3,8 @@ from chalice import Chalice, CORSConfig
 
 from chalicelib import http, logs
 from chalicelib.config import get_settings
-from chalicelib.routes import audit, auth, guard, health, me, members, tenant
+from chalicelib.ingest import events as ingest_events
+from chalicelib.routes import audit, auth, guard, health, me, members, tenant, uploads, webhooks
 
 app = Chalice(app_name="saleslens")
 app.log.setLevel(get_settings().log_level)
@@ -12,5 +13,11 @@ app.api.cors = CORSConfig(allow_origin=get_settings().portal_origin,
                           expose_headers=[logs.CORRELATION_HEADER], max_age=600)
 app.register_middleware(http.middleware, "http")
 
-for blueprint in (guard, health, auth, me, tenant, members, audit):
+for blueprint in (guard, health, auth, me, tenant, members, audit, uploads, webhooks):
     app.register_blueprint(blueprint.bp)
+
+
+@app.lambda_function(name="ingest_worker")
+def ingest_worker(event: dict, context: object) -> dict:
+    """S3 events, confirmed uploads and webhook flushes, delivered by the ingest queue."""
+    return ingest_events.handle(event, context)

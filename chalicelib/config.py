@@ -24,6 +24,7 @@ class Settings:
     user_pool_client_id: str = ""
     kms_key_id: str = "alias/saleslens-local"
     jobs_queue_url: str = ""
+    ingest_queue_url: str = ""
     glue_database: str = "saleslens_local"
     athena_workgroup: str = "saleslens-local"
     portal_origin: str = "*"
@@ -31,6 +32,8 @@ class Settings:
     log_level: str = "INFO"
     invitation_ttl_hours: int = 72
     export_url_ttl_seconds: int = 900
+    upload_max_bytes: int = 1_073_741_824
+    upload_url_ttl_seconds: int = 3600
 
     @property
     def cognito_issuer(self) -> str:

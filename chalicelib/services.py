@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from chalicelib import aws
 from chalicelib.auth.cognito import CognitoUsers
@@ -35,9 +36,47 @@ def verifier() -> TokenVerifier:
     return TokenVerifier(s.cognito_issuer, s.user_pool_client_id, JwksCache(s.jwks_url))
 
 
+@lru_cache(maxsize=1)
+def query_engine() -> Any:
+    from chalicelib.query.engine import engine_for
+
+    return engine_for(get_settings())
+
+
+@lru_cache(maxsize=1)
+def ingestion() -> Any:
+    """Built on first use: importing pandas and pyarrow costs the other routes nothing."""
+    from chalicelib.ingest.service import IngestionService
+    from chalicelib.ingest.uploads import UploadStore
+
+    s = get_settings()
+    return IngestionService(s3=aws.client("s3"), sqs=aws.client("sqs"), bucket=s.data_bucket,
+                            kms_key_id=s.kms_key_id, uploads=UploadStore(aws.client("dynamodb"), s.table_name),
+                            engine=query_engine(), ingest_queue_url=s.ingest_queue_url,
+                            jobs_queue_url=s.jobs_queue_url, max_bytes=s.upload_max_bytes,
+                            url_ttl_seconds=s.upload_url_ttl_seconds)
+
+
+@lru_cache(maxsize=1)
+def webhooks() -> Any:
+    """The webhook door (keys, idempotency, buffer) sharing one clock; pandas is imported on first use."""
+    from chalicelib.webhooks.buffer import WebhookBuffer
+    from chalicelib.webhooks.clock import Clock
+    from chalicelib.webhooks.idempotency import IdempotencyStore
+    from chalicelib.webhooks.intake import Webhooks
+    from chalicelib.webhooks.secrets import WebhookKeys
+
+    s, dynamodb, clock = get_settings(), aws.client("dynamodb"), Clock()
+    return Webhooks(keys=WebhookKeys(dynamodb, aws.client("kms"), s.table_name, s.kms_key_id,
+                                     AuditLog(dynamodb, s.table_name), clock),
+                    idempotency=IdempotencyStore(dynamodb, s.table_name, clock),
+                    buffer=WebhookBuffer(aws.client("s3"), s.data_bucket, s.kms_key_id, dynamodb, s.table_name, clock),
+                    clock=clock)
+
+
 def reset() -> None:
     """Forget every adapter (tests switch settings and moto backends between cases)."""
-    for factory in (tenancy, storage, verifier):
+    for factory in (tenancy, storage, verifier, query_engine, ingestion, webhooks):
         factory.cache_clear()
     aws.reset()
     get_settings.cache_clear()

@@ -45,6 +45,13 @@ class Dataset:
         return [group for group in self.required if not mapped & set(group)]
 
 
+# Added to every row of every dataset at ingestion: where it came from, and its identity for de-duplication.
+LINEAGE = (
+    Column("source", TEXT, "upload, drop, webhook or manual"),
+    Column("batch_id", TEXT, "The ingestion batch the row came in"),
+    Column("row_fingerprint", INTEGER, "64-bit hash of the row's canonical values, to never count a row twice"),
+)
+
 TRANSACTIONS = Dataset(
     name="transactions",
     title="Sales transactions (one row per order line)",
@@ -67,9 +74,7 @@ TRANSACTIONS = Dataset(
     derived=(
         Column("is_return", BOOLEAN, "Negative quantity or a cancellation invoice"),
         Column("is_outlier", BOOLEAN, "Price or quantity far outside the product's usual range"),
-        Column("source", TEXT, "upload, drop, webhook or manual"),
-        Column("batch_id", TEXT, "The ingestion batch the row came in"),
-        Column("row_fingerprint", INTEGER, "64-bit hash of the row's canonical values, to never count a row twice"),
+        *LINEAGE,
     ),
 )
 
@@ -80,7 +85,7 @@ CUSTOMERS = Dataset(
              Column("region", TEXT, "Region or country"),
              Column("signup_date", DATE, "When the customer joined"),
              Column("segment", TEXT, "Your own segment or tier")),
-    required=(("customer_id",),), key=("customer_id",))
+    required=(("customer_id",),), key=("customer_id",), derived=LINEAGE)
 
 PRODUCTS = Dataset(
     name="products", title="Products",
@@ -90,23 +95,23 @@ PRODUCTS = Dataset(
              Column("brand", TEXT, "Brand or make"),
              Column("unit_cost", NUMBER, "What one unit costs you"),
              Column("list_price", NUMBER, "Regular selling price")),
-    required=(("product_id",),), key=("product_id",))
+    required=(("product_id",),), key=("product_id",), derived=LINEAGE)
 
 TRAFFIC = Dataset(
     name="traffic", title="Store or site traffic per day",
     columns=(Column("date", DATE, "Day"),
              Column("visits", INTEGER, "Visits or footfall that day"),
              Column("region", TEXT, "Store or region, if split")),
-    required=(("date",), ("visits",)), key=("date", "region"))
+    required=(("date",), ("visits",)), key=("date", "region"), derived=LINEAGE)
 
 PROSPECTS = Dataset(
     name="prospects", title="Prospects and leads",
     columns=(Column("prospect_id", TEXT, "Lead id or e-mail"),
              Column("customer_id", TEXT, "Customer id once converted"),
              Column("region", TEXT, "Region"),
-             Column("source", TEXT, "Where the lead came from"),
+             Column("lead_source", TEXT, "Where the lead came from"),
              Column("created_date", DATE, "When the lead was created"),
              Column("converted", BOOLEAN, "Whether the lead became a customer")),
-    required=(("prospect_id",),), key=("prospect_id",))
+    required=(("prospect_id",),), key=("prospect_id",), derived=LINEAGE)
 
 DATASETS: dict[str, Dataset] = {d.name: d for d in (TRANSACTIONS, CUSTOMERS, PRODUCTS, TRAFFIC, PROSPECTS)}

@@ -77,3 +77,33 @@ class Invite(Body):
 
 class RoleChange(Body):
     role: Role
+
+
+class NewUpload(Body):
+    filename: str = Field(min_length=1, max_length=255)
+    size: int = Field(ge=1, description="bytes")
+    dataset: str = "transactions"
+
+
+class MappingChoice(Body):
+    columns: dict[str, str] = Field(description="canonical column → the file's header")
+
+
+Cell = str | float | int | None
+
+
+class ManualTransaction(Body):
+    """One sale typed into the portal; the same cleaning rules as files apply."""
+
+    ts: str = Field(min_length=1)
+    order_id: Cell = None
+    customer_id: Cell = None
+    product_id: Cell = None
+    product_name: Cell = None
+    category: Cell = None
+    quantity: Cell = None
+    unit_price: Cell = None
+    amount: Cell = None
+    region: Cell = None
+    channel: Cell = None
+    currency: Cell = None

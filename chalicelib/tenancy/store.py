@@ -186,20 +186,31 @@ class TenantStore:
 
     # -- plumbing -------------------------------------------------------------------------
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
-        item = self._db.get_item(TableName=self._table, Key=to_item({"pk": pk, "sk": sk}),
-                                 ConsistentRead=True).get("Item")
-        return from_item(item) if item else None
+        return get_item(self._db, self._table, pk, sk)
 
     def _query(self, pk: str, sk_prefix: str = "") -> Iterator[dict[str, Any]]:
-        kwargs: dict[str, Any] = {"TableName": self._table, "ConsistentRead": True,
-                                  "KeyConditionExpression": "pk = :pk",
-                                  "ExpressionAttributeValues": to_item({":pk": pk})}
-        if sk_prefix:
-            kwargs["KeyConditionExpression"] += " AND begins_with(sk, :sk)"
-            kwargs["ExpressionAttributeValues"].update(to_item({":sk": sk_prefix}))
-        for page in self._db.get_paginator("query").paginate(**kwargs):
-            for item in page.get("Items", []):
-                yield from_item(item)
+        return query_items(self._db, self._table, pk, sk_prefix)
+
+
+def get_item(db: Any, table: str, pk: str, sk: str) -> dict[str, Any] | None:
+    """One item, read consistently, as plain Python values."""
+    item = db.get_item(TableName=table, Key=to_item({"pk": pk, "sk": sk}), ConsistentRead=True).get("Item")
+    return from_item(item) if item else None
+
+
+def query_items(db: Any, table: str, pk: str, sk_prefix: str = "", newest_first: bool = False,
+                limit: int | None = None) -> Iterator[dict[str, Any]]:
+    """Items of one partition whose sort key starts with ``sk_prefix``, read consistently."""
+    kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": True, "KeyConditionExpression": "pk = :pk",
+                              "ExpressionAttributeValues": to_item({":pk": pk}), "ScanIndexForward": not newest_first}
+    if sk_prefix:
+        kwargs["KeyConditionExpression"] += " AND begins_with(sk, :sk)"
+        kwargs["ExpressionAttributeValues"].update(to_item({":sk": sk_prefix}))
+    if limit:
+        kwargs["PaginationConfig"] = {"MaxItems": limit}
+    for page in db.get_paginator("query").paginate(**kwargs):
+        for item in page.get("Items", []):
+            yield from_item(item)
 
 
 def is_conditional_failure(exc: ClientError) -> bool:

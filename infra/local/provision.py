@@ -30,9 +30,9 @@ CLOUD_ONLY = {
     "AWS::Lambda::Function": "the event pump runs jobs.handler in-process",
     "AWS::Lambda::EventSourceMapping": "the event pump polls the jobs queue",
     "AWS::Lambda::Permission": "no Lambda locally",
-    "AWS::Events::Rule": "run the nightly refresh by sending {'kind': 'nightly'} to the jobs queue",
+    "AWS::Events::Rule": "the event pump sends scheduled messages (infra.local.pump.Schedule)",
 }
-CHALICE_RESOURCES = {"APIHandler", "JwtAuthorizer"}  # merged into chalice's functions: environment only
+CHALICE_RESOURCES = {"APIHandler", "JwtAuthorizer", "IngestWorker"}  # merged into chalice's functions: environment only
 
 
 class Template:
@@ -104,6 +104,11 @@ def _bucket(clients: Clients, props: dict[str, Any]) -> tuple[str, dict[str, str
     s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"])
     if "VersioningConfiguration" in props:
         s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=props["VersioningConfiguration"])
+    if "NotificationConfiguration" in props:
+        s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={"QueueConfigurations": [
+            {"QueueArn": rule["Queue"], "Events": [rule["Event"]],
+             "Filter": {"Key": {"FilterRules": rule["Filter"]["S3Key"]["Rules"]}}}
+            for rule in props["NotificationConfiguration"]["QueueConfigurations"]]})
     if "CorsConfiguration" in props:
         renamed = {"ExposedHeaders": "ExposeHeaders", "MaxAge": "MaxAgeSeconds"}
         rules = [{renamed.get(key, key): value for key, value in rule.items()}
@@ -151,6 +156,12 @@ def _queue(clients: Clients, props: dict[str, Any]) -> tuple[str, dict[str, str]
     return url, {"Arn": arn, "QueueName": props["QueueName"]}
 
 
+def _queue_policy(clients: Clients, props: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    for url in props["Queues"]:
+        clients("sqs").set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(props["PolicyDocument"])})
+    return props["Queues"][0], {}
+
+
 def _glue_database(clients: Clients, props: dict[str, Any]) -> tuple[str, dict[str, str]]:
     clients("glue").create_database(DatabaseInput=props["DatabaseInput"])
     return props["DatabaseInput"]["Name"], {}
@@ -176,6 +187,7 @@ LOCAL_RESOURCES: dict[str, Callable[[Clients, dict[str, Any]], tuple[str, dict[s
     "AWS::Cognito::UserPoolGroup": _user_pool_group,
     "AWS::DynamoDB::Table": _table,
     "AWS::SQS::Queue": _queue,
+    "AWS::SQS::QueuePolicy": _queue_policy,
     "AWS::Glue::Database": _glue_database,
     "AWS::Glue::Table": _glue_table,
     "AWS::Athena::WorkGroup": _workgroup,

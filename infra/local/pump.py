@@ -20,6 +20,16 @@ class Route:
     handler: Handler
 
 
+@dataclass(frozen=True)
+class Schedule:
+    """A message put on a queue every ``every_seconds``: what an EventBridge schedule rule does in AWS."""
+
+    name: str
+    queue_url: str
+    body: str
+    every_seconds: float
+
+
 def lambda_sqs_event(queue_url: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
     arn_tail = queue_url.rstrip("/").rsplit("/", 2)
     return {"Records": [{
@@ -32,9 +42,11 @@ def lambda_sqs_event(queue_url: str, messages: list[dict[str, Any]]) -> dict[str
 class EventPump:
     """One daemon thread per route; ``stop()`` ends them after their current poll."""
 
-    def __init__(self, sqs: Any, routes: list[Route], wait_seconds: int = 1) -> None:
+    def __init__(self, sqs: Any, routes: list[Route], wait_seconds: int = 1,
+                 schedules: list[Schedule] | None = None) -> None:
         self._sqs = sqs
         self._routes = routes
+        self._schedules = schedules or []
         self._wait = wait_seconds
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -45,6 +57,18 @@ class EventPump:
             thread = threading.Thread(target=self._run, args=(route,), name=f"pump-{route.name}", daemon=True)
             thread.start()
             self._threads.append(thread)
+        for schedule in self._schedules:
+            thread = threading.Thread(target=self._tick, args=(schedule,), name=f"schedule-{schedule.name}",
+                                      daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _tick(self, schedule: Schedule) -> None:
+        while not self._stopping.wait(schedule.every_seconds):
+            try:
+                self._sqs.send_message(QueueUrl=schedule.queue_url, MessageBody=schedule.body)
+            except Exception:
+                logs.logger.exception("scheduled message not sent", extra={"schedule": schedule.name})
 
     def stop(self) -> None:
         self._stopping.set()

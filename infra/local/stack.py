@@ -115,14 +115,18 @@ class Stack:
                           {**base_env, **self.env})
         wait_for_port(self.ports["api"], 60, api)
         self.portal = webserver.start(HOST, self.ports["web"], self.api_url)
-        self.pump = pump.EventPump(boto3.client("sqs", endpoint_url=endpoint), self._pump_routes())
+        self.pump = pump.EventPump(boto3.client("sqs", endpoint_url=endpoint), self._pump_routes(),
+                                   schedules=[pump.Schedule("webhook-flush", self.env["SL_INGEST_QUEUE_URL"],
+                                                            json.dumps({"kind": "flush_webhooks"}), 30)])
         self.pump.start()
         create_demo_tenant(self.api_url, self.env)
 
     def _pump_routes(self) -> list[pump.Route]:
+        from chalicelib.ingest import events
         from jobs import handler
 
-        return [pump.Route("analysis-jobs", self.env["SL_JOBS_QUEUE_URL"], handler.handle)]
+        return [pump.Route("ingest", self.env["SL_INGEST_QUEUE_URL"], events.handle),
+                pump.Route("analysis-jobs", self.env["SL_JOBS_QUEUE_URL"], handler.handle)]
 
     def stop(self) -> None:
         if self.pump:

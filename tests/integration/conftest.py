@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import os
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from moto import mock_aws
+from moto.server import ThreadedMotoServer
 
 from chalicelib import services
 
@@ -31,6 +33,41 @@ def aws_env() -> Iterator[dict[str, str]]:
                 else:
                     os.environ[key] = value
             services.reset()
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """moto as a real HTTP server on loopback, for clients boto3 cannot patch (pyarrow's S3, DuckDB)."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{server._server.server_port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def lake_env(moto_server: str) -> Iterator[dict[str, str]]:
+    """Like ``aws_env``, but provisioned into the fresh moto server and with AWS_ENDPOINT_URL pointing at it."""
+    from infra.local.provision import provision
+
+    request = urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")
+    urllib.request.urlopen(request, timeout=30).close()
+    saved = {"AWS_ENDPOINT_URL": os.environ.get("AWS_ENDPOINT_URL")}
+    os.environ["AWS_ENDPOINT_URL"] = moto_server
+    try:
+        env = provision(moto_server, "us-east-1")
+        saved.update({k: os.environ.get(k) for k in env if k not in saved})
+        os.environ.update(env)
+        services.reset()
+        yield env
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        services.reset()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import boto3
 import pytest
 
 from chalicelib.config import Settings, env_name
+from chalicelib.ingest.schema import DATASETS
 from infra.local.provision import CHALICE_RESOURCES, CLOUD_ONLY, LOCAL_RESOURCES, load_template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +35,7 @@ def test_every_function_gets_the_same_settings_and_every_setting_exists() -> Non
         return TEMPLATE["Resources"][name]["Properties"]["Environment"]["Variables"]
 
     api = variables("APIHandler")
-    assert variables("JwtAuthorizer") == api
+    assert variables("JwtAuthorizer") == api and variables("IngestWorker") == api
     worker = {k: v for k, v in variables("AnalysisWorker").items() if k not in ("SL_STAGE", "POWERTOOLS_SERVICE_NAME")}
     assert worker == api
     known = {env_name(field) for field in Settings.__dataclass_fields__}
@@ -71,10 +72,12 @@ def test_provisioned_resources_exist_with_their_security_settings(aws_env: dict[
     assert len(sqs.list_queues()["QueueUrls"]) == len(_resources_of("AWS::SQS::Queue"))
 
     assert boto3.client("kms").describe_key(KeyId=aws_env["SL_KMS_KEY_ID"])["KeyMetadata"]["Enabled"]
-    glue = boto3.client("glue").get_table(DatabaseName=aws_env["SL_GLUE_DATABASE"], Name="transactions")["Table"]
-    assert glue["Parameters"]["projection.tenant_id.type"] == "injected"
-    assert glue["Parameters"]["storage.location.template"] == (
-        f"s3://{bucket}/tenants/${{tenant_id}}/lake/transactions/")
+    for dataset in DATASETS:
+        glue = boto3.client("glue").get_table(DatabaseName=aws_env["SL_GLUE_DATABASE"], Name=dataset)["Table"]
+        assert glue["Parameters"]["projection.tenant_id.type"] == "injected"
+        assert glue["Parameters"]["storage.location.template"] == (
+            f"s3://{bucket}/tenants/${{tenant_id}}/lake/{dataset}/_manifests/")
+        assert glue["StorageDescriptor"]["InputFormat"] == "org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat"
     workgroup = boto3.client("athena").get_work_group(WorkGroup=aws_env["SL_ATHENA_WORKGROUP"])["WorkGroup"]
     configuration = workgroup["Configuration"]
     assert configuration["EnforceWorkGroupConfiguration"] is True
