@@ -58,21 +58,65 @@ def api_call(api_url: str, method: str, path: str, body: dict[str, Any] | None =
         return exc.code, json.loads(exc.read() or b"null")
 
 
-def create_demo_tenant(api_url: str, env: dict[str, str]) -> None:
-    """Sign the demo owner up through the public API, then confirm the email administratively."""
+def create_demo_tenant(api_url: str, env: dict[str, str]) -> str:
+    """Sign the demo owner up through the public API, confirm the email administratively; returns a token."""
     status, body = api_call(api_url, "POST", "/auth/signup", {k: DEMO[k] for k in ("name", "company", "email",
                                                                                     "password")})
     if status not in (201, 409):
         raise RuntimeError(f"demo sign-up failed: {status} {body}")
     idp = boto3.client("cognito-idp", endpoint_url=env["AWS_ENDPOINT_URL"], region_name=env["AWS_REGION"])
     idp.admin_confirm_sign_up(UserPoolId=env["SL_USER_POOL_ID"], Username=DEMO["email"])
+    status, body = api_call(api_url, "POST", "/auth/login", {"email": DEMO["email"], "password": DEMO["password"]})
+    if status != 200:
+        raise RuntimeError(f"demo login failed: {status} {body}")
+    return body["access_token"]
+
+
+def load_demo_sales(api_url: str, token: str) -> dict[str, Any]:
+    """Upload generated sample sales for the demo company through the same door the portal uses."""
+    import requests
+
+    from chalicelib.samples.generator import retail, write_csv
+
+    LOG_DIR.mkdir(exist_ok=True)
+    path = LOG_DIR / "demo-sales.csv"
+    write_csv(path, retail(seed=7))
+    auth = {"Authorization": f"Bearer {token}"}
+    created = requests.post(f"{api_url}/uploads", json={"filename": path.name, "size": path.stat().st_size},
+                            headers=auth, timeout=30)
+    created.raise_for_status()
+    form, upload_id = created.json()["form"], created.json()["upload"]["upload_id"]
+    with open(path, "rb") as file:
+        requests.post(form["url"], data=form["fields"], files={"file": (path.name, file)}, timeout=120)
+    upload = _wait_for_upload(api_url, upload_id, auth, until=("needs_mapping", "failed"))
+    if upload["status"] == "needs_mapping":
+        requests.post(f"{api_url}/uploads/{upload_id}/mapping", json={"columns": upload["proposal"]["columns"]},
+                      headers=auth, timeout=30).raise_for_status()
+        upload = _wait_for_upload(api_url, upload_id, auth, until=("loaded", "failed"))
+    if upload["status"] != "loaded":
+        raise RuntimeError(f"demo data did not load: {upload.get('error')}")
+    return upload["summary"]
+
+
+def _wait_for_upload(api_url: str, upload_id: str, auth: dict[str, str], until: tuple[str, ...]) -> dict[str, Any]:
+    import requests
+
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        upload = requests.get(f"{api_url}/uploads/{upload_id}", headers=auth, timeout=30).json()
+        if upload["status"] in until:
+            return upload
+        time.sleep(0.5)
+    raise TimeoutError(f"upload {upload_id} still '{upload['status']}' after 5 minutes")
 
 
 class Stack:
     """Starts the parts in dependency order and stops them in reverse."""
 
-    def __init__(self, moto_port: int, api_port: int, web_port: int) -> None:
+    def __init__(self, moto_port: int, api_port: int, web_port: int, demo_data: bool = True) -> None:
         self.ports = {"moto": moto_port, "api": api_port, "web": web_port}
+        self.demo_data = demo_data
+        self.demo_summary: dict[str, Any] = {}
         self.processes: list[subprocess.Popen] = []
         self.portal: Any = None
         self.pump: pump.EventPump | None = None
@@ -119,7 +163,9 @@ class Stack:
                                    schedules=[pump.Schedule("webhook-flush", self.env["SL_INGEST_QUEUE_URL"],
                                                             json.dumps({"kind": "flush_webhooks"}), 30)])
         self.pump.start()
-        create_demo_tenant(self.api_url, self.env)
+        token = create_demo_tenant(self.api_url, self.env)
+        if self.demo_data:
+            self.demo_summary = load_demo_sales(self.api_url, token)
 
     def _pump_routes(self) -> list[pump.Route]:
         from chalicelib.ingest import events
@@ -149,6 +195,9 @@ class Stack:
             f"  API:     {self.api_url}/health",
             f"  AWS:     http://{HOST}:{self.ports['moto']} (moto; state is in memory; log in .local/moto.log)",
             f"  Demo login: {DEMO['email']} / {DEMO['password']}",
+            *([f"  Demo data: {self.demo_summary.get('rows_accepted', 0):,} sales rows loaded "
+               f"({self.demo_summary.get('date_from', '')[:10]} to {self.demo_summary.get('date_to', '')[:10]})"]
+              if self.demo_summary else []),
             "  Sign-up codes: the embedded Cognito sends no email and accepts any code.",
             "Press Ctrl-C to stop.", "",
         ])
@@ -159,9 +208,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--moto-port", type=int, default=int(os.environ.get("SL_LOCAL_MOTO_PORT", 5555)))
     parser.add_argument("--api-port", type=int, default=int(os.environ.get("SL_LOCAL_API_PORT", 8000)))
     parser.add_argument("--web-port", type=int, default=int(os.environ.get("SL_LOCAL_WEB_PORT", 8080)))
+    parser.add_argument("--no-demo-data", action="store_true", help="create the demo company without sample sales")
     args = parser.parse_args(argv)
     started = time.monotonic()
-    stack = Stack(args.moto_port, args.api_port, args.web_port)
+    stack = Stack(args.moto_port, args.api_port, args.web_port, demo_data=not args.no_demo_data)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
