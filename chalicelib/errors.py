@@ -114,3 +114,49 @@ class UnreadableFile(SalesLensError):
     status = 422
     code = "unreadable_file"
     default_message = "The file could not be read as a table. Check that it has a header row and data rows."
+
+
+# -- the webhook door ------------------------------------------------------------------
+class BadSignature(Unauthorized):
+    code = "bad_signature"
+    default_message = "The webhook signature could not be verified."
+
+
+class MissingIdempotencyKey(SalesLensError):
+    code = "missing_idempotency_key"
+    default_message = ("Send an Idempotency-Key header (a unique id per delivery, reused on retries), "
+                       "so a retried delivery is never counted twice.")
+
+
+class IdempotencyConflict(Conflict):
+    code = "idempotency_conflict"
+    default_message = ("This Idempotency-Key was already used with a different body. "
+                       "Use a new key for a new delivery; reuse a key only to retry the same body.")
+
+
+class DeliveryInProgress(Conflict):
+    code = "delivery_in_progress"
+    default_message = "A delivery with this Idempotency-Key is still being processed. Retry in a minute."
+
+
+class TooManyRecords(FileTooLarge):
+    code = "too_many_records"
+    default_message = "Send at most 1000 records per call; split the batch into several calls."
+
+
+class InvalidRecords(SalesLensError):
+    status = 422
+    code = "invalid_records"
+    default_message = "Some records are invalid; none of this batch was accepted. Fix the records in details."
+
+
+class UnsupportedTopic(SalesLensError):
+    status = 422
+    code = "unsupported_topic"
+    default_message = ("This Shopify topic is not accepted. Subscribe orders/paid (or orders/create), "
+                       "orders/cancelled and refunds/create.")
+
+
+class TooManyKeys(Conflict):
+    code = "too_many_webhook_keys"
+    default_message = "Your company has reached the limit of webhook keys. Revoke one you no longer use."

@@ -15,7 +15,7 @@ EVENTS = frozenset({
     "signup", "login", "login_failed", "logout", "password_changed", "password_reset",
     "profile_updated", "member_invited", "invitation_revoked", "member_joined", "role_changed",
     "member_removed", "account_deleted", "tenant_renamed", "export_created", "tenant_deleted",
-    "authorization_denied",
+    "authorization_denied", "webhook_key_created", "webhook_key_rotated", "webhook_key_revoked",
 })
 RETENTION_DAYS = 400
 

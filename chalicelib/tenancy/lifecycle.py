@@ -15,7 +15,7 @@ from chalicelib.lake import layout, objects
 from chalicelib.tenancy.service import Tenancy
 
 # Fields never exported: secrets and internal keys.
-_PRIVATE_FIELDS = {"secret_hash", "pk", "sk", "gsi1pk", "gsi1sk"}
+_PRIVATE_FIELDS = {"secret_hash", "secret_ct", "previous_ct", "pk", "sk", "gsi1pk", "gsi1sk"}
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,8 @@ def delete_tenant(t: Tenancy, storage: Storage, ctx: TenantContext) -> dict[str,
         t.users.delete_user(member.user_id)
     keys = [(item["pk"], item["sk"]) for item in t.store.tenant_items(ctx.tenant_id)]
     keys += [(f"USER#{m.user_id}", "TENANT") for m in members]
+    # Items outside the tenant's partition that point into it: webhook key lookups (pk=WEBHOOKKEY#<id>).
+    keys += [(sk, "META") for _, sk in list(keys) if sk.startswith("WEBHOOKKEY#")]
     t.store.delete_keys(keys)
     summary = {"objects": deleted_objects, "records": len(keys), "logins": len(members)}
     # The tenant's own audit log is gone with it; this structured line is the lasting record.

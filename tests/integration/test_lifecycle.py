@@ -48,6 +48,7 @@ def test_delete_tenant_leaves_nothing_and_spares_others(api, aws_env):
     globex_id = api.call("GET", "/me", token=other).data["tenant"]["tenant_id"]
     _seed_objects(bucket, acme_id)
     _seed_objects(bucket, globex_id)
+    assert api.call("POST", "/webhook-secrets", {"name": "till"}, token=owner).status_code == 201
     api.call("POST", "/tenant/export", token=owner)
 
     wrong = api.call("DELETE", "/tenant", {"confirm": "acme"}, token=owner)

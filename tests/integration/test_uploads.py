@@ -188,3 +188,30 @@ def test_manual_entry_and_csv_template(lake_api: Api, lake_env: dict[str, str]) 
     template = lake_api.http.request("GET", "/templates/transactions.csv", headers={}, body=b"")
     assert template.status_code == 200
     assert template.body.decode().splitlines()[0].startswith("order_id,ts,customer_id")
+
+
+def test_webhook_records_reach_the_lake_as_one_micro_batch(lake_api: Api, lake_env: dict[str, str]) -> None:
+    from chalicelib import services
+    from chalicelib.lake.batches import list_batches
+    from chalicelib.webhooks import signing
+    from chalicelib.webhooks.buffer import buffer_context
+
+    token = lake_api.register("ada@acme.example")
+    tenant_id = lake_api.call("GET", "/me", token=token).data["tenant"]["tenant_id"]
+    key = lake_api.call("POST", "/webhook-secrets", {"name": "till"}, token=token).data
+    for call in range(2):
+        records = [{"order_id": f"W{call}-{n}", "ts": "2026-01-05T10:00:00Z", "product_name": "Tent",
+                    "quantity": 1, "unit_price": 199.0, "customer_id": f"c{n}"} for n in range(3)]
+        body = json.dumps({"records": records}).encode()
+        stamp = int(services.webhooks().clock())
+        response = lake_api.call("POST", "/v1/ingest/records", raw=body, headers={
+            "X-SalesLens-Key-Id": key["key_id"], "X-SalesLens-Timestamp": str(stamp),
+            "X-SalesLens-Signature": signing.sign(key["secret"], body, stamp), "Idempotency-Key": f"call-{call}"})
+        assert response.status_code == 202, response.data
+
+    ctx = buffer_context(tenant_id)
+    flushed = services.webhooks().buffer.flush(ctx, services.ingestion().ingest_records, force=True)
+    assert flushed["flushed"] and flushed["rows"] == 6
+    assert len(list_batches(boto3.client("s3"), lake_env["SL_DATA_BUCKET"], ctx, "transactions")) == 1
+    datasets = {d["dataset"]: d for d in lake_api.call("GET", "/datasets", token=token).data["datasets"]}
+    assert datasets["transactions"]["rows"] == 6

@@ -1,0 +1,100 @@
+"""A webhook delivery from raw bytes to buffered rows: verify, deduplicate, adapt, buffer.
+
+The order matters: the signature is checked on the exact bytes received, before anything is parsed;
+the tenant comes from the key id, never from the body; the idempotency claim comes before any write.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from chalicelib import errors, logs
+from chalicelib.auth.permissions import TenantContext
+from chalicelib.errors import BadSignature
+from chalicelib.webhooks import adapters, signing
+from chalicelib.webhooks.buffer import WebhookBuffer
+from chalicelib.webhooks.clock import Clock
+from chalicelib.webhooks.idempotency import IdempotencyStore, body_hash, check_key
+from chalicelib.webhooks.secrets import LiveKey, WebhookKeys
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+SHOPIFY_WEBHOOK_ID_HEADER = "X-Shopify-Webhook-Id"
+SHOPIFY_TOPIC_HEADER = "X-Shopify-Topic"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The answer to a delivery; ``replayed`` when it is the stored answer to an earlier identical one."""
+
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+@dataclass
+class Webhooks:
+    keys: WebhookKeys
+    idempotency: IdempotencyStore
+    buffer: WebhookBuffer
+    clock: Clock
+
+    def receive_records(self, headers: Mapping[str, str], body: bytes) -> Delivery:
+        """``POST /v1/ingest/records``: SalesLens-signed generic records."""
+        signed = signing.read_headers(headers)
+        signing.check_timestamp(signed.timestamp, self.clock())
+        key = self._live(signed.key_id, f"{signing.KEY_ID_HEADER} '{signed.key_id[:40]}'")
+        signing.verify(signed, body, key.secrets)
+        idempotency_key = check_key(signing.header(headers, IDEMPOTENCY_HEADER), IDEMPOTENCY_HEADER)
+        return self._accept(key, "records", idempotency_key, body, adapters.generic_records)
+
+    def receive_shopify(self, headers: Mapping[str, str], query: Mapping[str, str], body: bytes) -> Delivery:
+        """``POST /v1/ingest/shopify/orders?key=<key_id>``: Shopify's own HMAC over the body."""
+        key_id = (query.get(signing.SHOPIFY_KEY_PARAM) or "").strip()
+        if not key_id:
+            raise BadSignature("Missing query parameter ?key=<key_id>: Shopify cannot send custom headers, so "
+                               "the webhook URL must name the SalesLens key, e.g. /v1/ingest/shopify/orders?key=whk_…")
+        key = self._live(key_id, f"?key= '{key_id[:40]}'")
+        signing.verify_shopify(signing.header(headers, signing.SHOPIFY_HMAC_HEADER), body, key.secrets)
+        webhook_id = check_key(signing.header(headers, SHOPIFY_WEBHOOK_ID_HEADER), SHOPIFY_WEBHOOK_ID_HEADER)
+        topic = signing.header(headers, SHOPIFY_TOPIC_HEADER)
+        return self._accept(key, "shopify", webhook_id, body, lambda payload: adapters.shopify_order(payload, topic))
+
+    def _live(self, key_id: str, named: str) -> LiveKey:
+        key = self.keys.live(key_id)
+        if key is None:
+            raise BadSignature(f"Unknown key: {named} is not an active webhook key (never created, or revoked). "
+                               "Create one with POST /webhook-secrets.")
+        logs.bind(tenant_id=key.tenant_id)
+        return key
+
+    def _accept(self, key: LiveKey, route: str, idempotency_key: str, body: bytes,
+                adapt: Callable[[Any], pd.DataFrame]) -> Delivery:
+        ctx = TenantContext(key.tenant_id, f"webhook:{key.key_id}", "analyst", f"webhook:{key.key_id}")
+        stored = self.idempotency.claim(ctx.tenant_id, idempotency_key, body_hash(route, body))
+        if stored is not None:
+            return Delivery(stored.status, stored.body, replayed=True)
+        buffered = False
+        try:
+            rows = adapt(parse_json(body))
+            if len(rows):
+                self.buffer.append(ctx, rows)
+            buffered = True
+            answer = {"accepted": len(rows), "buffered": True}
+            self.idempotency.complete(ctx.tenant_id, idempotency_key, 202, answer)
+        except Exception:
+            if not buffered:  # refused or failed before anything was kept: the sender's retry starts afresh
+                self.idempotency.release(ctx.tenant_id, idempotency_key)
+            raise
+        logs.logger.info("webhook accepted", extra={"route": route, "rows": len(rows), "key_id": key.key_id})
+        return Delivery(202, answer)
+
+
+def parse_json(body: bytes) -> Any:
+    try:
+        return json.loads(body) if body.strip() else None
+    except (ValueError, UnicodeDecodeError):
+        raise errors.BadJson() from None
