@@ -205,7 +205,9 @@ class DateParser:
                       "day_first" if self.dayfirst else "month_first")
         families = (DAY_FIRST, MONTH_FIRST) if self.dayfirst else (MONTH_FIRST, DAY_FIRST)
         formats = [d + t for family in (*families, YEAR_FIRST) for d in family for t in TIMES] + ["%Y%m%d"]
-        parsers: list[Callable[[pa.Array], np.ndarray]] = [_iso] + [_strptime(f) for f in formats]
+        # Arrow's strptime is ~10x faster than pandas' ISO reader: on a tie it ranks first, and ISO text with
+        # offsets or fractions (which it leaves unread) still reaches ``_iso`` in the cascade.
+        parsers: list[Callable[[pa.Array], np.ndarray]] = [_strptime(f) for f in formats] + [_iso]
         probe = sample.slice(0, 1000)
         hits = [int((p(probe) != NAT).sum()) if len(probe) else 0 for p in parsers]
         ranked = [parsers[i] for i in sorted(range(len(parsers)), key=lambda i: -hits[i])]

@@ -23,6 +23,7 @@ from chalicelib.auth.permissions import TenantContext
 from chalicelib.ingest import uploads as status
 from chalicelib.ingest.clean import Cleaner
 from chalicelib.ingest.mapping import ColumnMapping, header_signature, propose_mapping
+from chalicelib.ingest.prefetch import prefetched
 from chalicelib.ingest.quality import quality_report
 from chalicelib.ingest.readers import TableStream, open_table
 from chalicelib.ingest.schema import DATASETS
@@ -206,16 +207,17 @@ class IngestionService:
         cleaner = Cleaner(dataset, sample, known_fingerprints=self._known_fingerprints(ctx, dataset))
         batch_id = new_id("b")
         rejects = RejectsFile()
+        cleaned = (cleaner.clean(chunk.rename(columns=renames)) for chunk in stream.chunks)
         with BatchWriter(self.s3, self.bucket, self.kms_key_id, ctx, dataset, batch_id) as writer:
-            for chunk in stream.chunks:
-                result = cleaner.clean(chunk.rename(columns=renames))
+            for result in prefetched(cleaned):
                 rejects.add(result.rejects)
                 if len(result.accepted):
                     accepted = result.accepted.assign(source=source, batch_id=batch_id)
                     writer.write(accepted)
-            rejects.add(pd.DataFrame(getattr(stream, "malformed", []) or [], columns=["row", "reason"]))
+            rejects.add(pd.DataFrame(stream.malformed or [], columns=["row", "text", "reason"]).rename(
+                columns={"text": "value"}))
             summary = cleaner.summary()
-            summary["rows_malformed"] = len(getattr(stream, "malformed", []) or [])
+            summary["rows_malformed"] = len(stream.malformed or [])
             rejects_key = ""
             if rejects.count:
                 rejects_key = layout.rejects_key(ctx, upload_id)

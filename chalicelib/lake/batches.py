@@ -79,9 +79,10 @@ def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
 class BatchWriter:
     """Writes one batch of a tenant's dataset as Parquet parts; nothing is visible until ``commit``.
 
-    Memory stays bounded by about one part: rows are buffered until ``rows_per_part`` are pending, then
-    written to a spooled temporary file and uploaded with SSE-KMS. Used as a context manager, leaving the
-    block without a commit (by an exception or otherwise) deletes what was written.
+    Memory stays bounded: each ``write`` is encoded at once into the open part (a spooled temporary file,
+    one row group per write), and a part is uploaded with SSE-KMS when it holds ``rows_per_part`` rows.
+    Used as a context manager, leaving the block without a commit (by an exception or otherwise) deletes
+    what was written.
     """
 
     def __init__(self, s3: Any, bucket: str, kms_key_id: str, ctx: TenantContext, dataset: str, batch_id: str,
@@ -95,8 +96,9 @@ class BatchWriter:
         self.parts: list[str] = []
         self.rows = 0
         self._attempted: list[str] = []
-        self._pending: list[pa.Table] = []
-        self._pending_rows = 0
+        self._spool: Any = None
+        self._parquet: pq.ParquetWriter | None = None
+        self._part_rows = 0
         self._state = "open"
 
     def __enter__(self) -> BatchWriter:
@@ -113,19 +115,24 @@ class BatchWriter:
         table = data if isinstance(data, pa.Table) else to_arrow(data)
         if self.schema is None:
             self.schema = batch_schema(self.dataset, table.column_names)
-        for offset in range(0, table.num_rows, self.rows_per_part):
-            chunk = conform(table.slice(offset, self.rows_per_part), self.schema)
-            self._pending.append(chunk)
-            self._pending_rows += chunk.num_rows
-            while self._pending_rows >= self.rows_per_part:
-                self._flush(self.rows_per_part)
+        offset = 0
+        while offset < table.num_rows:
+            if self._parquet is None:
+                self._spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+                self._parquet = pq.ParquetWriter(self._spool, self.schema, compression="zstd")
+            take = min(table.num_rows - offset, self.rows_per_part - self._part_rows)
+            self._parquet.write_table(conform(table.slice(offset, take), self.schema), row_group_size=ROW_GROUP_SIZE)
+            self._part_rows += take
+            offset += take
+            if self._part_rows >= self.rows_per_part:
+                self._upload_part()
 
     def commit(self, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
         """Upload the last part, the batch's info, then the manifest; returns the info (``rows`` 0: nothing)."""
         self._check_open()
         try:
-            if self._pending_rows:
-                self._flush(self._pending_rows)
+            if self._part_rows:
+                self._upload_part()
             info = {"batch_id": self.batch_id, "dataset": self.dataset, "tenant_id": self.ctx.tenant_id,
                     "rows": self.rows, "parts": len(self.parts),
                     "columns": self.schema.names if self.schema else [],
@@ -151,8 +158,7 @@ class BatchWriter:
         if self._state == "committed":
             raise RuntimeError("batch already committed; use delete_batch to remove it")
         self._state = "aborted"
-        self._pending.clear()
-        self._pending_rows = 0
+        self._close_part()
         deleted = _delete_keys(self.s3, self.bucket, self._attempted)
         self._attempted.clear()
         return deleted
@@ -161,30 +167,22 @@ class BatchWriter:
         if self._state != "open":
             raise RuntimeError(f"batch {self.batch_id} is {self._state}")
 
-    def _flush(self, rows: int) -> None:
-        tables, taken = [], 0
-        while taken < rows:
-            head = self._pending[0]
-            if head.num_rows <= rows - taken:
-                tables.append(self._pending.pop(0))
-                taken += head.num_rows
-            else:
-                tables.append(head.slice(0, rows - taken))
-                self._pending[0] = head.slice(rows - taken)
-                taken = rows
-        self._pending_rows -= taken
-        self._upload_part(pa.concat_tables(tables))
-
-    def _upload_part(self, table: pa.Table) -> None:
+    def _upload_part(self) -> None:
         key = layout.part_key(self.ctx, self.dataset, self.batch_id, len(self.parts))
         self._attempted.append(key)  # before the upload, so abort() also removes a half-finished one
-        with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
-            with pq.ParquetWriter(spool, table.schema, compression="zstd") as writer:
-                writer.write_table(table, row_group_size=ROW_GROUP_SIZE)
-            spool.seek(0)
-            self.s3.upload_fileobj(spool, self.bucket, key, ExtraArgs=self._encryption())
+        self._parquet.close()  # type: ignore[union-attr]
+        self._spool.seek(0)
+        self.s3.upload_fileobj(self._spool, self.bucket, key, ExtraArgs=self._encryption())
         self.parts.append(key)
-        self.rows += table.num_rows
+        self.rows += self._part_rows
+        self._close_part()
+
+    def _close_part(self) -> None:
+        if self._parquet is not None:
+            self._parquet.close()  # a no-op when already closed for upload
+        if self._spool is not None:
+            self._spool.close()
+        self._spool, self._parquet, self._part_rows = None, None, 0
 
     def _put(self, key: str, body: bytes, content_type: str, metadata: dict[str, str] | None = None) -> None:
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type,

@@ -1,0 +1,418 @@
+"""Product recommendations: four recommenders compared on each customer's latest purchases, the winner
+serves top-N unbought products per customer, each with a sentence saying why.
+
+Input is ``interactions.sql`` (customer x product: orders, quantity, amount, last_ts) and a catalogue
+(product_id, product_name, category), so the work grows with customers and products, not rows.
+Surprise models learn from at most ``max_ratings`` ratings (whole customers, seeded sample); the comparison
+uses customers inside that sample, and customers outside it are served by the item co-occurrence ranker
+(the ``model`` column says so).
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.preprocessing import normalize
+from surprise import SVD, Dataset, KNNBaseline, Reader
+
+K = 10
+MIN_CUSTOMERS = 3
+MIN_PRODUCTS = 2
+MIN_EVAL_CUSTOMERS = 10
+MAX_RATINGS = 50_000
+MAX_EVAL_CUSTOMERS = 1_000
+KNN_MAX_PREDICTIONS = 200_000  # KNNBaseline predicts one pair at a time in Python; cap pairs per scoring call
+CHUNK = 2_000
+POPULARITY, COOCCURRENCE, SVD_NAME, KNN_NAME = "Popularity", "Item co-occurrence", "Surprise SVD", \
+    "Surprise KNNBaseline (item-based)"
+
+
+@dataclass
+class Recommendations:
+    """Top-N products per customer with reasons, the model comparison, and the chosen model."""
+
+    items: pd.DataFrame = field(default_factory=pd.DataFrame)
+    evaluation: pd.DataFrame = field(default_factory=pd.DataFrame)
+    model: str | None = None
+    skipped: str | None = None
+    note: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.skipped is None
+
+
+class _Matrix:
+    """Customers x products purchase counts as a sparse matrix, with the id lookups both ways."""
+
+    def __init__(self, interactions: pd.DataFrame, customers: pd.Index | None = None,
+                 products: pd.Index | None = None) -> None:
+        frame = interactions.groupby(["customer_id", "product_id"], observed=True, as_index=False)["orders"].sum()
+        self.customers = customers if customers is not None else pd.Index(sorted(frame["customer_id"].unique()))
+        self.products = products if products is not None else pd.Index(sorted(frame["product_id"].unique()))
+        rows = self.customers.get_indexer(frame["customer_id"])
+        cols = self.products.get_indexer(frame["product_id"])
+        keep = (rows >= 0) & (cols >= 0)
+        self.counts = sparse.csr_matrix((frame["orders"].to_numpy(float)[keep], (rows[keep], cols[keep])),
+                                        shape=(len(self.customers), len(self.products)))
+        self.bought = (self.counts > 0).astype(np.float64).tocsr()
+
+
+def _clean(interactions: pd.DataFrame) -> pd.DataFrame:
+    frame = interactions.dropna(subset=["customer_id", "product_id"]).copy()
+    frame["customer_id"] = frame["customer_id"].astype(str)
+    frame["product_id"] = frame["product_id"].astype(str)
+    orders = frame["orders"] if "orders" in frame else pd.Series(1, index=frame.index)
+    frame["orders"] = pd.to_numeric(orders, errors="coerce").fillna(1).clip(lower=1)
+    if "last_ts" in frame:
+        frame["last_ts"] = pd.to_datetime(frame["last_ts"], errors="coerce")
+    return frame.reset_index(drop=True)
+
+
+def purchase_ratings(interactions: pd.DataFrame) -> pd.DataFrame:
+    """Purchase counts as 1-5 ratings on a log scale: one order is a mild 'like', heavy repeat buys a 5."""
+    frame = _clean(interactions)
+    cap = max(2.0, float(frame["orders"].quantile(0.99))) if len(frame) else 2.0
+    rating = 1 + 4 * np.log1p(frame["orders"] - 1) / np.log1p(cap - 1)
+    return frame[["customer_id", "product_id"]].assign(rating=np.clip(rating, 1, 5).round(3))
+
+
+# ------------------------------------------------------------------------------------------------ models ---
+class _Popularity:
+    name = POPULARITY
+
+    def fit(self, m: _Matrix, seed: int) -> _Popularity:
+        self.scores_ = np.asarray(m.bought.sum(axis=0)).ravel()
+        return self
+
+    def score(self, m: _Matrix, rows: np.ndarray) -> np.ndarray:
+        return np.tile(self.scores_, (len(rows), 1))
+
+
+class _CoOccurrence:
+    """Implicit item-to-item ranker: cosine similarity of products' buyer sets, summed over what was bought."""
+
+    name = COOCCURRENCE
+
+    def fit(self, m: _Matrix, seed: int) -> _CoOccurrence:
+        unit = normalize(m.bought.T.tocsr(), norm="l2", axis=1)
+        similarity = (unit @ unit.T).tocsr()
+        similarity.setdiag(0)
+        similarity.eliminate_zeros()
+        self.similarity_ = similarity
+        self.popularity_ = np.asarray(m.bought.sum(axis=0)).ravel()
+        return self
+
+    def score(self, m: _Matrix, rows: np.ndarray) -> np.ndarray:
+        scores = np.asarray((m.bought[rows] @ self.similarity_).todense())
+        # a tiny popularity term breaks ties among products nobody co-bought
+        return scores + 1e-6 * self.popularity_ / max(self.popularity_.max(), 1.0)
+
+
+def surprise_sample(m: _Matrix, max_ratings: int, seed: int) -> np.ndarray:
+    """Which customers the Surprise models learn from: all, or whole customers in seeded random order up to
+    ``max_ratings`` ratings (Surprise fits in pure Python loops, so its cost grows with ratings)."""
+    per_customer = np.diff(m.counts.indptr)
+    if per_customer.sum() <= max_ratings:
+        return np.ones(len(per_customer), dtype=bool)
+    order = np.random.default_rng(seed).permutation(len(per_customer))
+    fits = np.cumsum(per_customer[order]) <= max_ratings
+    fits[0] = True  # at least one customer, however many products they bought
+    chosen = np.zeros(len(per_customer), dtype=bool)
+    chosen[order[fits]] = True
+    return chosen
+
+
+class _Surprise(ABC):
+    """Shared plumbing for the Surprise models: ratings in, a trainset on a bounded customer sample."""
+
+    name = ""
+
+    def __init__(self, max_ratings: int) -> None:
+        self.max_ratings = max_ratings
+
+    @abstractmethod
+    def _algo(self, seed: int):
+        """The unfitted Surprise algorithm."""
+
+    @abstractmethod
+    def score(self, m: _Matrix, rows: np.ndarray) -> np.ndarray:
+        """Estimated rating of every product for the customers at ``rows``."""
+
+    def fit(self, m: _Matrix, seed: int) -> _Surprise:
+        coo = m.counts.tocoo()
+        keep = surprise_sample(m, self.max_ratings, seed)[coo.row]
+        ratings = purchase_ratings(pd.DataFrame({"customer_id": m.customers[coo.row[keep]],
+                                                 "product_id": m.products[coo.col[keep]], "orders": coo.data[keep]}))
+        data = Dataset.load_from_df(ratings[["customer_id", "product_id", "rating"]], Reader(rating_scale=(1, 5)))
+        self.trainset_ = data.build_full_trainset()
+        self.algo_ = self._algo(seed)
+        self.algo_.fit(self.trainset_)
+        self.known_ = np.array([self.trainset_.knows_user(self._inner_user(c)) for c in m.customers])
+        return self
+
+    def _inner_user(self, raw: str) -> int:
+        try:
+            return self.trainset_.to_inner_uid(raw)
+        except ValueError:
+            return -1
+
+    def _inner_items(self, m: _Matrix) -> np.ndarray:
+        out = np.full(len(m.products), -1)
+        for j, raw in enumerate(m.products):
+            try:
+                out[j] = self.trainset_.to_inner_iid(raw)
+            except ValueError:
+                pass
+        return out
+
+
+class _SVD(_Surprise):
+    name = SVD_NAME
+
+    def _algo(self, seed: int):
+        return SVD(n_factors=30, n_epochs=30, random_state=seed)
+
+    def score(self, m: _Matrix, rows: np.ndarray) -> np.ndarray:
+        """SVD's own estimate, mu + b_u + b_i + p_u . q_i, computed for all pairs at once from its fitted factors."""
+        algo, items = self.algo_, self._inner_items(m)
+        known_item = items >= 0
+        item_bias = np.where(known_item, algo.bi[np.maximum(items, 0)], 0.0)
+        factors = np.where(known_item[:, None], algo.qi[np.maximum(items, 0)], 0.0)
+        users = np.array([self._inner_user(c) for c in m.customers[rows]])
+        known_user = users >= 0
+        user_bias = np.where(known_user, algo.bu[np.maximum(users, 0)], 0.0)
+        user_factors = np.where(known_user[:, None], algo.pu[np.maximum(users, 0)], 0.0)
+        return self.trainset_.global_mean + user_bias[:, None] + item_bias[None, :] + user_factors @ factors.T
+
+
+class _KNN(_Surprise):
+    name = KNN_NAME
+
+    def _algo(self, seed: int):
+        return KNNBaseline(k=40, sim_options={"name": "pearson_baseline", "user_based": False}, verbose=False)
+
+    def score(self, m: _Matrix, rows: np.ndarray) -> np.ndarray:
+        """Surprise's own estimate per pair; beyond the cap only the most popular products are scored."""
+        items = self._inner_items(m)
+        scores = np.full((len(rows), len(m.products)), -np.inf)
+        budget = max(1, KNN_MAX_PREDICTIONS // max(len(rows), 1))
+        popular = np.argsort(-np.asarray(m.bought.sum(axis=0)).ravel(), kind="stable")[:budget]
+        columns = [j for j in popular if items[j] >= 0]
+        for r, row in enumerate(rows):
+            user = self._inner_user(m.customers[row])
+            if user < 0:
+                continue
+            for j in columns:
+                est = self.algo_.estimate(user, int(items[j]))
+                scores[r, j] = est[0] if isinstance(est, tuple) else est
+        return scores
+
+
+def _candidates(seed: int, max_ratings: int) -> list:
+    return [_Popularity(), _CoOccurrence(), _SVD(max_ratings), _KNN(max_ratings)]
+
+
+# -------------------------------------------------------------------------------------------- evaluation ---
+def _holdout(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each customer's latest product(s) held out, for customers who keep at least one other product."""
+    if "last_ts" not in frame or frame["last_ts"].isna().all():
+        return frame, frame.iloc[0:0]
+    latest = frame.groupby("customer_id")["last_ts"].transform("max")
+    is_latest = frame["last_ts"].eq(latest)
+    keeps_some = (~is_latest).groupby(frame["customer_id"]).transform("any")
+    test = is_latest & keeps_some
+    return frame[~test], frame[test]
+
+
+def _top(scores: np.ndarray, exclude: sparse.csr_matrix, k: int) -> np.ndarray:
+    scores = np.where(exclude.toarray() > 0, -np.inf, scores)
+    k = min(k, scores.shape[1])
+    top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    order = np.take_along_axis(-scores, top, axis=1).argsort(axis=1, kind="stable")
+    return np.take_along_axis(top, order, axis=1)
+
+
+def evaluate(interactions: pd.DataFrame, *, k: int = K, seed: int = 0, max_ratings: int = MAX_RATINGS,
+             max_customers: int = MAX_EVAL_CUSTOMERS) -> tuple[pd.DataFrame, str | None]:
+    """HitRate@k, Precision@k and nDCG@k of each recommender on each customer's latest purchase(s)."""
+    frame = _clean(interactions)
+    train, test = _holdout(frame)
+    m = _Matrix(train, products=pd.Index(sorted(frame["product_id"].unique())))
+    # compare every model on customers the Surprise models learned from, so none is judged on strangers
+    sampled = set(m.customers[surprise_sample(m, max_ratings, seed)])
+    customers = np.array([c for c in test["customer_id"].unique() if c in sampled])
+    if len(customers) < MIN_EVAL_CUSTOMERS:
+        return pd.DataFrame(), (f"Only {len(customers)} customers have an earlier purchase to learn from and a "
+                                f"later one to check against; at least {MIN_EVAL_CUSTOMERS} are needed to compare "
+                                "recommenders.")
+    if len(customers) > max_customers:
+        customers = np.random.default_rng(seed).choice(customers, max_customers, replace=False)
+    rows = m.customers.get_indexer(customers)
+    held = _Matrix(test[test["customer_id"].isin(customers)], customers=m.customers[rows], products=m.products)
+    truth = held.bought
+    results = []
+    for model in _candidates(seed, max_ratings):
+        model.fit(m, seed)
+        top = _top(model.score(m, rows), m.bought[rows], k)
+        hits = np.take_along_axis(truth.toarray(), top, axis=1) > 0
+        gains = hits / np.log2(np.arange(2, top.shape[1] + 2))
+        ideal_n = np.minimum(np.asarray(truth.sum(axis=1)).ravel(), top.shape[1]).astype(int)
+        ideal = np.array([np.sum(1 / np.log2(np.arange(2, n + 2))) for n in ideal_n])
+        results.append({"model": model.name, "hit_rate": hits.any(axis=1).mean(),
+                        "precision": hits.sum(axis=1).mean() / k, "ndcg": np.mean(gains.sum(axis=1) / ideal),
+                        "customers": len(rows)})
+    table = pd.DataFrame(results).sort_values(["hit_rate", "ndcg"], ascending=False, ignore_index=True)
+    return table.round({"hit_rate": 4, "precision": 4, "ndcg": 4}), None
+
+
+# ------------------------------------------------------------------------------------------ recommending ---
+def _catalogue(catalogue: pd.DataFrame | None, products: pd.Index) -> pd.DataFrame:
+    """Name and category per product id, falling back to the id when the catalogue does not know it."""
+    out = pd.DataFrame(index=pd.Index(products, name="product_id"))
+    if catalogue is not None and not catalogue.empty:
+        known = catalogue.assign(product_id=catalogue["product_id"].astype(str)).drop_duplicates("product_id")
+        out = out.join(known.set_index("product_id")[[c for c in ("product_name", "category") if c in known]])
+    out["product_name"] = out.get("product_name", pd.Series(index=out.index, dtype=object)).fillna(
+        pd.Series(out.index, index=out.index)).astype(str)
+    out["category"] = out.get("category", pd.Series(index=out.index, dtype=object)).fillna("").astype(str)
+    return out
+
+
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+class _Explainer:
+    """Why a product suits a customer, from evidence a person can check: co-buyers, then favourite category."""
+
+    def __init__(self, m: _Matrix, info: pd.DataFrame, model: str) -> None:
+        self.m, self.model = m, model
+        self.co_buyers = (m.bought.T @ m.bought).tocsr()  # products x products: customers who bought both
+        self.buyers = np.asarray(m.bought.sum(axis=0)).ravel()
+        self.names = info["product_name"].to_numpy()
+        self.category = info["category"].to_numpy()
+        self.favourite = self._favourites(m.counts)
+
+    def _favourites(self, counts: sparse.csr_matrix) -> np.ndarray:
+        categories = pd.Index(sorted(set(self.category) - {""}))
+        if categories.empty:
+            return np.full(counts.shape[0], "", dtype=object)
+        onehot = sparse.csr_matrix((np.ones(len(self.category)), (np.arange(len(self.category)),
+                                    np.maximum(categories.get_indexer(self.category), 0))),
+                                   shape=(len(self.category), len(categories)))
+        onehot = onehot.multiply((categories.get_indexer(self.category) >= 0)[:, None]).tocsr()
+        per_category = np.asarray((counts @ onehot).todense())
+        best = per_category.argmax(axis=1)
+        return np.where(per_category.max(axis=1) > 0, categories.to_numpy()[best], "")
+
+    def reasons(self, row: int, items: np.ndarray) -> list[str]:
+        """One sentence per recommended product for the customer at ``row``."""
+        bought = self.m.bought[row].indices
+        together = self.co_buyers[items][:, bought].toarray() if len(bought) else np.zeros((len(items), 0))
+        # rank the evidence by cosine, so a specific companion beats a product everyone buys
+        cosine = together / np.sqrt(np.outer(self.buyers[items], self.buyers[bought])).clip(min=1)
+        cosine = np.where(together >= 2, cosine, -1.0)
+        return [self._reason(row, int(item), bought, cosine[k]) for k, item in enumerate(items)]
+
+    def _reason(self, row: int, item: int, bought: np.ndarray, cosine: np.ndarray) -> str:
+        if len(bought):
+            order = np.argsort(-cosine, kind="stable")[:2]
+            evidence = [int(bought[o]) for o in order if cosine[o] > 0]
+            if evidence:
+                return f"Customers who bought {_names([self.names[j] for j in evidence])} also bought this"
+        favourite = self.favourite[row]
+        if favourite and self.category[item] == favourite:
+            return f"Popular in your favourite category, {favourite}"
+        if self.model == POPULARITY:
+            return "One of our best sellers"
+        if self.category[item]:
+            return f"Customers with tastes like yours buy {self.category[item]} products like this"
+        return "Customers with tastes like yours buy this"
+
+
+def popular_products(interactions: pd.DataFrame, catalogue: pd.DataFrame | None = None, *, n: int = K,
+                     category: str | None = None, exclude: set[str] | None = None) -> pd.DataFrame:
+    """Best sellers by number of buyers, within a category when one is given (the cold-start fallback)."""
+    frame = _clean(interactions)
+    buyers = frame.groupby("product_id")["customer_id"].nunique().sort_values(ascending=False, kind="stable")
+    info = _catalogue(catalogue, buyers.index)
+    table = info.assign(score=buyers.astype(float)).reset_index()
+    if exclude:
+        table = table[~table["product_id"].isin(exclude)]
+    if category:
+        in_category = table[table["category"].str.casefold() == category.casefold()]
+        if not in_category.empty:
+            return in_category.head(n).assign(reason=f"A best seller in {in_category['category'].iloc[0]}, "
+                                                     "your favourite category").reset_index(drop=True)
+    return table.head(n).assign(reason="One of our best sellers").reset_index(drop=True)
+
+
+def recommend(interactions: pd.DataFrame, catalogue: pd.DataFrame | None = None, *, n: int = K,
+              customers: list[str] | None = None, favourite_categories: dict[str, str] | None = None,
+              seed: int = 0, max_ratings: int = MAX_RATINGS) -> Recommendations:
+    """Compare the recommenders, refit the winner on all purchases and list top-``n`` unbought products.
+
+    ``items`` has customer_id, rank, product_id, product_name, category, score, reason and model (the
+    model that ranked the row; "Popularity (new customer)" for customers without purchases, who get best
+    sellers in ``favourite_categories[customer]`` when known). Already-bought products are never listed.
+    """
+    if interactions is None or interactions.empty or "customer_id" not in interactions:
+        return Recommendations(skipped="No purchases with customer ids, so there is nobody to recommend to.")
+    frame = _clean(interactions)
+    n_customers, n_products = frame["customer_id"].nunique(), frame["product_id"].nunique()
+    if n_customers < MIN_CUSTOMERS or n_products < MIN_PRODUCTS:
+        return Recommendations(skipped=(f"{n_customers} customer(s) and {n_products} product(s) with purchases; "
+                                        f"recommendations need at least {MIN_CUSTOMERS} customers and "
+                                        f"{MIN_PRODUCTS} products."))
+    evaluation, note = evaluate(frame, seed=seed, max_ratings=max_ratings)
+    chosen = evaluation.loc[0, "model"] if not evaluation.empty else COOCCURRENCE
+    if note:
+        note += f" Using {chosen} without a comparison."
+    m = _Matrix(frame)
+    model = next(c for c in _candidates(seed, max_ratings) if c.name == chosen).fit(m, seed)
+    backup = _CoOccurrence().fit(m, seed) if isinstance(model, _Surprise) else None
+    info = _catalogue(catalogue, m.products)
+    explainer = _Explainer(m, info, chosen)
+    wanted = list(m.customers) if customers is None else [str(c) for c in customers]
+    rows = m.customers.get_indexer(wanted)
+    parts = [_rank(model, backup, m, rows[rows >= 0][i:i + CHUNK], n, info, explainer)
+             for i in range(0, int((rows >= 0).sum()), CHUNK)]
+    unknown = [c for c, r in zip(wanted, rows) if r < 0]
+    for customer in unknown:
+        category = (favourite_categories or {}).get(customer)
+        best = popular_products(frame, catalogue, n=n, category=category)
+        parts.append(best.assign(customer_id=customer, rank=np.arange(1, len(best) + 1),
+                                 model="Popularity (new customer)"))
+    columns = ["customer_id", "rank", "product_id", "product_name", "category", "score", "reason", "model"]
+    items = pd.concat([p[columns] for p in parts if not p.empty], ignore_index=True) if parts else pd.DataFrame(
+        columns=columns)
+    return Recommendations(items=items, evaluation=evaluation, model=chosen, note=note or "")
+
+
+def _rank(model, backup, m: _Matrix, rows: np.ndarray, n: int, info: pd.DataFrame,
+          explainer: _Explainer) -> pd.DataFrame:
+    if not len(rows):
+        return pd.DataFrame()
+    scores = model.score(m, rows)
+    used = np.full(len(rows), model.name, dtype=object)
+    if backup is not None:
+        outside = ~model.known_[rows]
+        if outside.any():
+            scores[outside] = backup.score(m, rows[outside])
+            used[outside] = f"{backup.name} (customer outside the {model.name} sample)"
+    scores = np.where(m.bought[rows].toarray() > 0, -np.inf, scores)  # never offer what they already have
+    top = _top(scores, m.bought[rows], n)
+    records = []
+    for r, row in enumerate(rows):
+        items = np.array([item for item in top[r] if np.isfinite(scores[r, item])], dtype=int)
+        if not len(items):
+            continue
+        for rank, (item, reason) in enumerate(zip(items, explainer.reasons(row, items)), start=1):
+            records.append((m.customers[row], rank, m.products[item], info["product_name"].iat[item],
+                            info["category"].iat[item], round(float(scores[r, item]), 4), reason, used[r]))
+    return pd.DataFrame(records, columns=["customer_id", "rank", "product_id", "product_name", "category", "score",
+                                          "reason", "model"])

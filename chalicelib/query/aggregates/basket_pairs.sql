@@ -1,0 +1,56 @@
+-- Products bought together: each pair seen in at least $min_count baskets, with both products'
+-- basket counts and the number of baskets, so support, confidence and lift follow by division.
+-- Params: $min_count (integer >= 1), $max_basket (integer: baskets with more distinct products are
+-- left out of every count, because one huge order adds n^2 pairs and says little about taste).
+-- A basket is an order, or a customer's day when there are no order numbers; returns are left out.
+WITH lines AS (
+    SELECT DISTINCT
+        COALESCE(CAST(order_id AS VARCHAR),
+                 CAST(customer_id AS VARCHAR) || '@' || CAST(CAST(ts AS DATE) AS VARCHAR)) AS basket_id,
+        COALESCE(CAST(product_id AS VARCHAR), product_name) AS item
+    FROM transactions
+    WHERE (order_id IS NOT NULL OR (customer_id IS NOT NULL AND ts IS NOT NULL))
+      AND COALESCE(CAST(product_id AS VARCHAR), product_name) IS NOT NULL
+      AND NOT COALESCE(is_return, COALESCE(quantity, 1) < 0)
+),
+sizes AS (
+    SELECT basket_id, COUNT(*) AS n_items FROM lines GROUP BY basket_id
+),
+baskets AS (
+    SELECT l.basket_id, l.item
+    FROM lines AS l
+    JOIN sizes AS s ON s.basket_id = l.basket_id
+    WHERE s.n_items <= $max_basket
+),
+items AS (
+    SELECT item, COUNT(*) AS item_count FROM baskets GROUP BY item
+),
+totals AS (
+    SELECT COUNT(DISTINCT basket_id) AS n_baskets FROM baskets
+),
+frequent AS (
+    -- A pair cannot be more frequent than either of its products, so rare products are dropped first.
+    SELECT b.basket_id, b.item
+    FROM baskets AS b
+    JOIN items AS i ON i.item = b.item
+    WHERE i.item_count >= $min_count
+),
+pairs AS (
+    SELECT a.item AS item_a, b.item AS item_b, COUNT(*) AS pair_count
+    FROM frequent AS a
+    JOIN frequent AS b ON a.basket_id = b.basket_id AND a.item < b.item
+    GROUP BY a.item, b.item
+    HAVING COUNT(*) >= $min_count
+)
+SELECT
+    p.item_a,
+    p.item_b,
+    p.pair_count,
+    ia.item_count AS count_a,
+    ib.item_count AS count_b,
+    t.n_baskets
+FROM pairs AS p
+JOIN items AS ia ON ia.item = p.item_a
+JOIN items AS ib ON ib.item = p.item_b
+CROSS JOIN totals AS t
+ORDER BY p.pair_count DESC, p.item_a, p.item_b
