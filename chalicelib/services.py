@@ -74,9 +74,22 @@ def webhooks() -> Any:
                     clock=clock)
 
 
+@lru_cache(maxsize=1)
+def results() -> Any:
+    """Runs and encrypted artifacts; pandas and the Encryption SDK are imported on first use."""
+    from chalicelib.results.artifacts import ArtifactStore
+    from chalicelib.results.runs import RunStore
+    from chalicelib.results.service import Results
+
+    s = get_settings()
+    return Results(runs=RunStore(aws.client("dynamodb"), s.table_name),
+                   artifacts=ArtifactStore(aws.client("s3"), s.data_bucket, s.kms_key_id, kms=aws.client("kms")),
+                   sqs=aws.client("sqs"), jobs_queue_url=s.jobs_queue_url)
+
+
 def reset() -> None:
     """Forget every adapter (tests switch settings and moto backends between cases)."""
-    for factory in (tenancy, storage, verifier, query_engine, ingestion, webhooks):
+    for factory in (tenancy, storage, verifier, query_engine, ingestion, webhooks, results):
         factory.cache_clear()
     aws.reset()
     get_settings.cache_clear()

@@ -1,7 +1,7 @@
 """Worker entry point (container-image Lambda; the local event pump calls the same function).
 
-Foundation scope: messages are parsed and validated, and their receipt logged with the
-correlation id they carry. The analysis pipeline that runs on them is built in the analysis issue.
+An SQS batch of ``analyze_tenant`` (and ``nightly``) messages, answered with ``batchItemFailures`` so only the
+messages to retry come back; or the EventBridge schedule's ``{"kind": "nightly"}`` invoked directly.
 """
 from __future__ import annotations
 
@@ -23,21 +23,60 @@ def parse_message(body: str) -> dict[str, Any]:
     return message
 
 
-def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def build_worker() -> Any:
+    """The worker wired to the real adapters (built per call: the services cache them per process)."""
+    from chalicelib import aws, services
+    from chalicelib.config import get_settings
+    from jobs.config import AnalysisConfig
+    from jobs.worker import TenantDirectory, Worker
+
+    settings, results = get_settings(), services.results()
+    return Worker(runs=results.runs, artifacts=results.artifacts, engine=services.query_engine(),
+                  sqs=aws.client("sqs"), queue_url=settings.jobs_queue_url,
+                  tenants=TenantDirectory(aws.client("dynamodb"), settings.table_name),
+                  config=AnalysisConfig.from_environ())
+
+
+def dispatch(worker: Any, message: dict[str, Any]) -> bool:
+    """True when the message is done with; False to have SQS deliver it again."""
+    if message["kind"] == "nightly":
+        worker.nightly()
+        return True
+    return worker.analyze(message)
+
+
+def _bind(message: dict[str, Any]) -> None:
+    logs.clear()
+    logs.logger.remove_keys(["run_id"])
+    logs.bind(correlation_id=message.get("correlation_id") or logs.new_correlation_id(),
+              tenant_id=message.get("tenant_id", ""))
+
+
+def handle(event: dict[str, Any], context: Any, worker: Any = None) -> dict[str, Any]:
     """SQS batch (ReportBatchItemFailures) or a scheduled ``{"kind": "nightly"}`` event."""
     if "Records" not in event:
-        logs.bind(correlation_id=logs.new_correlation_id())
-        logs.logger.info("job received", extra={"job": parse_message(json.dumps(event))})
+        message = parse_message(json.dumps(event))
+        _bind(message)
+        dispatch(worker or build_worker(), message)
         return {"batchItemFailures": []}
     failures = []
     for record in event["Records"]:
         try:
             message = parse_message(record["body"])
         except ValueError:
+            logs.clear()
             logs.logger.exception("unreadable job message", extra={"message_id": record.get("messageId")})
             failures.append({"itemIdentifier": record["messageId"]})
             continue
-        logs.bind(correlation_id=message.get("correlation_id") or logs.new_correlation_id(),
-                  tenant_id=message.get("tenant_id", ""))
-        logs.logger.info("job received", extra={"job": message})
+        _bind(message)
+        logs.logger.info("job received", extra={"job": message,
+                                                "receive_count": record.get("attributes", {}).get(
+                                                    "ApproximateReceiveCount")})
+        try:
+            done = dispatch(worker or build_worker(), message)
+        except Exception:
+            logs.logger.exception("job failed; it will be retried")
+            done = False
+        if not done:
+            failures.append({"itemIdentifier": record["messageId"]})
     return {"batchItemFailures": failures}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import pytest
 
@@ -22,11 +23,21 @@ class FakeSqs:
         self.deleted.append(ReceiptHandle)
 
 
+class FakeWorker:
+    """Succeeds at everything, so the pump's delivery and deletion is what is tested."""
+
+    def analyze(self, message: dict) -> bool:
+        return True
+
+    def nightly(self) -> int:
+        return 0
+
+
 def test_pump_delivers_and_deletes_only_successes():
     good = json.dumps({"kind": "analyze_tenant", "tenant_id": "t1", "correlation_id": "c1"})
     sqs = FakeSqs([good, "not json", json.dumps({"kind": "nightly"})])
     pump = EventPump(sqs, [])
-    handled = pump.pump_once(Route("jobs", "http://localhost/000000000000/jobs", handle))
+    handled = pump.pump_once(Route("jobs", "http://localhost/000000000000/jobs", partial(handle, worker=FakeWorker())))
     assert handled == 2 and sqs.deleted == ["r0", "r2"]
 
 

@@ -2,6 +2,7 @@
 import { api, session } from "./api.js";
 import { $ } from "./dom.js";
 import { busy, go, onClick, query } from "./ui.js";
+import { initAnalysis } from "./data/analysis.js";
 import { initHistory } from "./data/history.js";
 import { initPanel } from "./data/panel.js";
 import { initSummary } from "./data/summary.js";
@@ -35,6 +36,7 @@ async function start() {
   $("#data").hidden = false;
 
   const reloadSummary = initSummary();
+  const reloadAnalysis = initAnalysis({ canRun: me.permissions.includes("analysis:run") });
   let panel = null;
   const recent = initHistory(schema, (uploadId) => {
     recent.select(uploadId);
@@ -42,7 +44,10 @@ async function start() {
   });
   panel = initPanel({ schema, canConfirm: canUpload, onChange: (upload) => {
     recent.reload();
-    if (upload.status === "loaded") reloadSummary();
+    if (upload.status === "loaded") {
+      reloadSummary();
+      reloadAnalysis();
+    }
   } });
 
   if (canUpload) {

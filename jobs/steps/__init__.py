@@ -1,0 +1,1 @@
+"""The analysis steps: each reads shared aggregates from the run's state and returns its artifacts."""
