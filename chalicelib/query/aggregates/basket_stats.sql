@@ -1,24 +1,6 @@
 -- The size of the basket-mining work before doing it: baskets, and how many pairs and triples of
 -- frequent products they would produce. Params: $min_count, $max_basket (as in basket_pairs.sql).
-WITH lines AS (
-    SELECT DISTINCT
-        COALESCE(CAST(order_id AS VARCHAR),
-                 CAST(customer_id AS VARCHAR) || '@' || CAST(CAST(ts AS DATE) AS VARCHAR)) AS basket_id,
-        COALESCE(CAST(product_id AS VARCHAR), product_name) AS item
-    FROM transactions
-    WHERE (order_id IS NOT NULL OR (customer_id IS NOT NULL AND ts IS NOT NULL))
-      AND COALESCE(CAST(product_id AS VARCHAR), product_name) IS NOT NULL
-      AND NOT COALESCE(is_return, COALESCE(quantity, 1) < 0)
-),
-sizes AS (
-    SELECT basket_id, COUNT(*) AS n_items FROM lines GROUP BY basket_id
-),
-baskets AS (
-    SELECT l.basket_id, l.item
-    FROM lines AS l
-    JOIN sizes AS s ON s.basket_id = l.basket_id
-    WHERE s.n_items <= $max_basket
-),
+WITH {{baskets}},
 items AS (
     SELECT item, COUNT(*) AS item_count FROM baskets GROUP BY item
 ),
