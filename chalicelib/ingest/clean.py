@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from chalicelib.errors import ValidationFailed
+from chalicelib.ingest.prefetch import mapped
 from chalicelib.ingest.schema import DATASETS, DATE, INTEGER, NUMBER, TEXT, TIMESTAMP
 
 NAT = np.iinfo(np.int64).min
@@ -53,6 +54,19 @@ DAY_GROUP = {"%d": r"^(?P<d>\d{1,2})\D", "%m": r"^\d{1,2}\D(?P<d>\d{1,2})\D", "%
 class CleanResult:
     accepted: pd.DataFrame
     rejects: pd.DataFrame
+
+
+@dataclass
+class Checked:
+    """A chunk validated and typed, waiting for de-duplication (which needs the file's earlier chunks)."""
+
+    chunk: pd.DataFrame
+    rows: np.ndarray  # the spreadsheet row number of each line
+    rejects: Rejects
+    typed: dict[str, Any]
+    keep: np.ndarray  # positions of the rows without problems
+    prints: np.ndarray  # row fingerprints of the kept rows
+    flags: dict[str, np.ndarray]  # is_return, is_outlier of the kept rows
 
 
 def label(column: str) -> str:
@@ -138,7 +152,7 @@ class Encoded:
         return self.uniques.take(self.index if at is None else self.index[at])
 
     def hashes(self) -> np.ndarray:
-        values = np.asarray(self.uniques.to_pylist(), dtype=object)
+        values = self.uniques.to_numpy(zero_copy_only=False)
         hashed = pd.util.hash_array(values, hash_key=HASH_KEY, categorize=False)
         return self.per_row(np.where(pd.isna(values), NULL_HASH, hashed))
 
@@ -432,6 +446,10 @@ class Cleaner:
     # -- one chunk ----------------------------------------------------------------------------------------
     def clean(self, chunk: pd.DataFrame) -> CleanResult:
         """Typed accepted rows (duplicates removed) and one reject line per problem found."""
+        return self.accept(self.check(chunk))
+
+    def check(self, chunk: pd.DataFrame) -> Checked:
+        """Validate and type one chunk. Touches no running state, so several chunks may be checked at once."""
         n = len(chunk)
         integer_index = pd.api.types.is_integer_dtype(chunk.index)
         rows = (np.asarray(chunk.index, dtype=np.int64) if integer_index else np.arange(n, dtype=np.int64)) + 2
@@ -454,14 +472,24 @@ class Cleaner:
                   for name, values in typed.items()}
         prints = combine([hashes.get(name, np.full(keep.size, NULL_HASH)) for name in self.dataset.column_names],
                          keep.size)
-        fresh = self._first_sightings(prints)
-        accepted = self._frame(chunk, typed, keep[fresh], hashes, fresh, prints[fresh])
+        return Checked(chunk, rows, rejects, typed, keep, prints, self._flags(typed, keep, hashes))
+
+    def accept(self, checked: Checked) -> CleanResult:
+        """De-duplicate against the lake and the file so far, and count. Chunks must arrive in file order."""
+        chunk, rows, rejects, typed, keep = checked.chunk, checked.rows, checked.rejects, checked.typed, checked.keep
+        fresh = self._first_sightings(checked.prints)
+        flags = {name: values[fresh] for name, values in checked.flags.items()}
+        accepted = self._frame(chunk, typed, keep[fresh], flags, checked.prints[fresh])
         accepted.index = pd.Index(rows[keep[fresh]] - 2)
-        self._counts["rows_read"] += n
+        self._counts["rows_read"] += len(chunk)
         self._counts["rows_rejected"] += int(rejects.bad.sum())
         self._reasons.update(rejects.codes)
         self._tally(typed, keep[fresh], accepted)
         return CleanResult(accepted=accepted, rejects=rejects.frame())
+
+    def clean_all(self, chunks: Iterator[pd.DataFrame], workers: int = 2) -> Iterator[CleanResult]:
+        """``clean`` every chunk, checking ``workers`` chunks at once; results come in file order."""
+        return map(self.accept, mapped(self.check, chunks, workers))
 
     def _parse(self, name: str, column: Encoded, rejects: Rejects) -> Encoded | np.ndarray:
         """Text stays ``Encoded``; numbers become float64, dates int64 microseconds, booleans 1.0/0.0."""
@@ -525,8 +553,18 @@ class Cleaner:
         self._seen = np.sort(np.concatenate([self._seen, np.sort(prints[fresh])]), kind="stable")
         return fresh
 
-    def _frame(self, chunk: pd.DataFrame, typed: dict[str, Any], at: np.ndarray, hashes: dict[str, np.ndarray],
-               fresh: np.ndarray, prints: np.ndarray) -> pd.DataFrame:
+    def _flags(self, typed: dict[str, Any], keep: np.ndarray, hashes: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Returns and outliers among the kept rows; outlier statistics are per chunk and per product."""
+        if self.dataset.name != "transactions":
+            return {}
+        q, p, a = (typed[c][keep] for c in ("quantity", "unit_price", "amount"))
+        order = typed.get("order_id")
+        cancelled = order.per_row(_match(order.uniques, r"^[Cc]\d+$"))[keep] if order else False
+        return {"is_return": (q < 0) | (a < 0) | cancelled,
+                "is_outlier": outliers(pd.factorize(_product_hash(hashes))[0], {"unit_price": p, "quantity": q})}
+
+    def _frame(self, chunk: pd.DataFrame, typed: dict[str, Any], at: np.ndarray, flags: dict[str, np.ndarray],
+               prints: np.ndarray) -> pd.DataFrame:
         """The accepted rows, typed, flagged, with the extra columns carried through as text."""
         every = at.size == len(chunk)
         data: dict[str, Any] = {}
@@ -537,14 +575,8 @@ class Cleaner:
             elif values is not None:
                 data[name] = _typed_values(values[at], kind)
         accepted = pd.DataFrame(data)
-        if self.dataset.name == "transactions":
-            order = typed.get("order_id")
-            cancelled = order.per_row(_match(order.uniques, r"^[Cc]\d+$"))[at] if order else False
-            accepted["is_return"] = (accepted["quantity"].to_numpy() < 0) | (accepted["amount"].to_numpy() < 0) | \
-                cancelled
-            product = _product_hash(hashes)
-            accepted["is_outlier"] = outliers(pd.factorize(product[fresh])[0], {
-                "unit_price": accepted["unit_price"].to_numpy(), "quantity": accepted["quantity"].to_numpy()})
+        for name, values in flags.items():
+            accepted[name] = values
         accepted["row_fingerprint"] = prints
         for name in chunk.columns:
             if name not in self._kinds:

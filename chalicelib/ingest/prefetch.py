@@ -1,13 +1,16 @@
-"""Overlap two stages of a stream on the machine's cores: read-and-clean the next chunk while the current
-one is encoded and uploaded. Arrow, pandas and zstd release the GIL, so plain threads suffice."""
+"""Spread the stages of a stream over the machine's cores: chunks are cleaned on two threads while the
+previous one is encoded and uploaded. Arrow, NumPy and zstd release the GIL, so plain threads suffice."""
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
+R = TypeVar("R")
 _DONE = object()
 
 
@@ -50,3 +53,26 @@ def prefetched(items: Iterator[T], depth: int = 2) -> Iterator[T]:
     finally:
         stopping.set()
         worker.join(timeout=5)
+
+
+def mapped(function: Callable[[T], R], items: Iterator[T], workers: int = 2) -> Iterator[R]:
+    """``map(function, items)`` on ``workers`` threads, in order, with at most ``workers + 1`` items in flight.
+
+    Unlike ``Executor.map``, which submits the whole iterator at once, this pulls items only as results
+    are taken, so a long stream of chunks never piles up in memory.
+    """
+    if workers <= 1:
+        yield from map(function, items)
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chunk") as pool:
+        pending: deque[Future[R]] = deque()
+        try:
+            for item in items:
+                pending.append(pool.submit(function, item))
+                if len(pending) > workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()

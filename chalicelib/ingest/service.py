@@ -207,7 +207,7 @@ class IngestionService:
         cleaner = Cleaner(dataset, sample, known_fingerprints=self._known_fingerprints(ctx, dataset))
         batch_id = new_id("b")
         rejects = RejectsFile()
-        cleaned = (cleaner.clean(chunk.rename(columns=renames)) for chunk in stream.chunks)
+        cleaned = cleaner.clean_all(chunk.rename(columns=renames) for chunk in stream.chunks)
         with BatchWriter(self.s3, self.bucket, self.kms_key_id, ctx, dataset, batch_id) as writer:
             for result in prefetched(cleaned):
                 rejects.add(result.rejects)

@@ -231,6 +231,21 @@ def test_duplicates_within_the_file_across_chunks():
     assert summary["rows_rejected"] == 0
 
 
+def test_chunks_checked_in_parallel_give_what_one_at_a_time_gives():
+    df = sale(60, ts=[f"2024-01-{d % 28 + 1:02d}" for d in range(60)],
+              quantity=[str(n % 4 - 1) if n % 7 else "x" for n in range(60)],
+              product_id=[f"P{n % 5}" for n in range(60)])
+    chunks = [df.iloc[i:i + 8] for i in range(0, 60, 8)] + [df.iloc[:8]]  # the repeat: duplicates and rejects
+    one, many = Cleaner("transactions", df), Cleaner("transactions", df)
+    serial = [one.clean(chunk) for chunk in chunks]
+    parallel = list(many.clean_all(iter(chunks), workers=3))
+    for a, b in zip(serial, parallel, strict=True):
+        pd.testing.assert_frame_equal(a.accepted, b.accepted)
+        pd.testing.assert_frame_equal(a.rejects, b.rejects)
+    assert one.summary() == many.summary()
+    assert many.summary()["duplicates_in_file"] == len(serial[0].accepted) > 0 and not len(serial[-1].accepted)
+
+
 def test_duplicates_already_in_the_lake():
     df = sale(3)
     prints = Cleaner("transactions", df).clean(df).accepted["row_fingerprint"].to_numpy()
