@@ -24,7 +24,6 @@ MIN_PRODUCTS = 2
 MIN_EVAL_CUSTOMERS = 10
 MAX_RATINGS = 50_000
 MAX_EVAL_CUSTOMERS = 1_000
-KNN_MAX_PREDICTIONS = 200_000  # KNNBaseline predicts one pair at a time in Python; cap pairs per scoring call
 CHUNK = 2_000
 POPULARITY, COOCCURRENCE, SVD_NAME, KNN_NAME = "Popularity", "Item co-occurrence", "Surprise SVD", \
     "Surprise KNNBaseline (item-based)"
@@ -196,19 +195,32 @@ class _KNN(_Surprise):
         return KNNBaseline(k=40, sim_options={"name": "pearson_baseline", "user_based": False}, verbose=False)
 
     def score(self, m: _Matrix, rows: np.ndarray) -> np.ndarray:
-        """Surprise's own estimate per pair; beyond the cap only the most popular products are scored."""
+        """Surprise's own KNNBaseline estimate for every product at once (its ``estimate`` is one pair per Python
+        call): the baseline mu + b_u + b_i, plus the similarity-weighted residuals of the ``k`` products most
+        similar to i among those the customer rated, counting only positive similarities."""
+        algo, trainset = self.algo_, self.trainset_
         items = self._inner_items(m)
+        known = np.flatnonzero(items >= 0)
         scores = np.full((len(rows), len(m.products)), -np.inf)
-        budget = max(1, KNN_MAX_PREDICTIONS // max(len(rows), 1))
-        popular = np.argsort(-np.asarray(m.bought.sum(axis=0)).ravel(), kind="stable")[:budget]
-        columns = [j for j in popular if items[j] >= 0]
+        mu, k = trainset.global_mean, algo.k
         for r, row in enumerate(rows):
             user = self._inner_user(m.customers[row])
             if user < 0:
                 continue
-            for j in columns:
-                est = self.algo_.estimate(user, int(items[j]))
-                scores[r, j] = est[0] if isinstance(est, tuple) else est
+            rated = np.array(trainset.ur[user])
+            neighbours, ratings = rated[:, 0].astype(int), rated[:, 1]
+            residual = ratings - (mu + algo.bi[neighbours] + algo.bu[user])
+            sim = algo.sim[np.ix_(items[known], neighbours)]
+            if sim.shape[1] > k:
+                nearest = np.argpartition(-sim, k - 1, axis=1)[:, :k]
+                sim, residual_k = np.take_along_axis(sim, nearest, axis=1), residual[nearest]
+            else:
+                residual_k = np.broadcast_to(residual, sim.shape)
+            weight = np.where(sim > 0, sim, 0.0)
+            total = weight.sum(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                shift = np.where(total > 0, (weight * residual_k).sum(axis=1) / total, 0.0)
+            scores[r, known] = mu + algo.bu[user] + algo.bi[items[known]] + shift
         return scores
 
 
@@ -291,11 +303,22 @@ class _Explainer:
 
     def __init__(self, m: _Matrix, info: pd.DataFrame, model: str) -> None:
         self.m, self.model = m, model
-        self.co_buyers = (m.bought.T @ m.bought).tocsr()  # products x products: customers who bought both
-        self.buyers = np.asarray(m.bought.sum(axis=0)).ravel()
         self.names = info["product_name"].to_numpy()
         self.category = info["category"].to_numpy()
         self.favourite = self._favourites(m.counts)
+        self.companions = self._companions(m.bought)
+
+    @staticmethod
+    def _companions(bought: sparse.csr_matrix) -> sparse.csr_matrix:
+        """Products x products: the cosine of their buyer sets where at least two customers bought both, so a
+        specific companion outranks a product everyone buys."""
+        together = (bought.T @ bought).tocsr()
+        together.data[together.data < 2] = 0
+        together.eliminate_zeros()
+        buyers = np.asarray(bought.sum(axis=0)).ravel()
+        coo = together.tocoo()
+        cosine = coo.data / np.sqrt(buyers[coo.row] * buyers[coo.col]).clip(min=1)
+        return sparse.csr_matrix((cosine, (coo.row, coo.col)), shape=together.shape)
 
     def _favourites(self, counts: sparse.csr_matrix) -> np.ndarray:
         categories = pd.Index(sorted(set(self.category) - {""}))
@@ -309,21 +332,26 @@ class _Explainer:
         best = per_category.argmax(axis=1)
         return np.where(per_category.max(axis=1) > 0, categories.to_numpy()[best], "")
 
-    def reasons(self, row: int, items: np.ndarray) -> list[str]:
-        """One sentence per recommended product for the customer at ``row``."""
-        bought = self.m.bought[row].indices
-        together = self.co_buyers[items][:, bought].toarray() if len(bought) else np.zeros((len(items), 0))
-        # rank the evidence by cosine, so a specific companion beats a product everyone buys
-        cosine = together / np.sqrt(np.outer(self.buyers[items], self.buyers[bought])).clip(min=1)
-        cosine = np.where(together >= 2, cosine, -1.0)
-        return [self._reason(row, int(item), bought, cosine[k]) for k, item in enumerate(items)]
+    def reasons(self, rows: np.ndarray, items: np.ndarray) -> list[str]:
+        """One sentence per (customer at ``rows[x]``, product ``items[x]``) pair."""
+        first, second = self._evidence(rows, items)
+        return [self._reason(row, item, [j for j in (a, b) if j >= 0])
+                for row, item, a, b in zip(rows.tolist(), items.tolist(), first.tolist(), second.tolist())]
 
-    def _reason(self, row: int, item: int, bought: np.ndarray, cosine: np.ndarray) -> str:
-        if len(bought):
-            order = np.argsort(-cosine, kind="stable")[:2]
-            evidence = [int(bought[o]) for o in order if cosine[o] > 0]
-            if evidence:
-                return f"Customers who bought {_names([self.names[j] for j in evidence])} also bought this"
+    def _evidence(self, rows: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per pair, the two products the customer bought that are the item's closest companions (-1: none)."""
+        pairs = self.companions[items].multiply(self.m.bought[rows]).tocoo()  # pair x product the customer has
+        order = np.lexsort((pairs.col, -pairs.data, pairs.row))
+        pair, product = pairs.row[order], pairs.col[order]
+        starts = np.r_[True, pair[1:] != pair[:-1]]
+        rank = np.arange(len(pair)) - np.maximum.accumulate(np.where(starts, np.arange(len(pair)), 0))
+        first, second = np.full(len(rows), -1), np.full(len(rows), -1)
+        first[pair[rank == 0]], second[pair[rank == 1]] = product[rank == 0], product[rank == 1]
+        return first, second
+
+    def _reason(self, row: int, item: int, evidence: list[int]) -> str:
+        if evidence:
+            return f"Customers who bought {_names([self.names[j] for j in evidence])} also bought this"
         favourite = self.favourite[row]
         if favourite and self.category[item] == favourite:
             return f"Popular in your favourite category, {favourite}"
@@ -404,15 +432,13 @@ def _rank(model, backup, m: _Matrix, rows: np.ndarray, n: int, info: pd.DataFram
         if outside.any():
             scores[outside] = backup.score(m, rows[outside])
             used[outside] = f"{backup.name} (customer outside the {model.name} sample)"
-    scores = np.where(m.bought[rows].toarray() > 0, -np.inf, scores)  # never offer what they already have
-    top = _top(scores, m.bought[rows], n)
-    records = []
-    for r, row in enumerate(rows):
-        items = np.array([item for item in top[r] if np.isfinite(scores[r, item])], dtype=int)
-        if not len(items):
-            continue
-        for rank, (item, reason) in enumerate(zip(items, explainer.reasons(row, items)), start=1):
-            records.append((m.customers[row], rank, m.products[item], info["product_name"].iat[item],
-                            info["category"].iat[item], round(float(scores[r, item]), 4), reason, used[r]))
-    return pd.DataFrame(records, columns=["customer_id", "rank", "product_id", "product_name", "category", "score",
-                                          "reason", "model"])
+    owned = m.bought[rows]
+    scores = np.where(owned.toarray() > 0, -np.inf, scores)  # never offer what they already have
+    top = _top(scores, owned, n)
+    # best first, so the unrankable (-inf) products trail: what is finite is a prefix, and ranks run 1, 2, ...
+    at, rank = np.nonzero(np.isfinite(np.take_along_axis(scores, top, axis=1)))
+    item = top[at, rank]
+    return pd.DataFrame({"customer_id": m.customers[rows[at]], "rank": rank + 1, "product_id": m.products[item],
+                         "product_name": info["product_name"].to_numpy()[item],
+                         "category": info["category"].to_numpy()[item], "score": scores[at, item].round(4),
+                         "reason": explainer.reasons(rows[at], item), "model": used[at]})

@@ -135,3 +135,23 @@ def test_customers_outside_the_surprise_sample_get_the_co_occurrence_list(shop):
     outside = out["model"].str.contains("outside the Surprise SVD sample")
     assert outside.any() and (~outside).any()
     assert set(out.loc[outside, "customer_id"]) == set(matrix.customers[rows][~model.known_[rows]])
+
+
+def test_knn_scores_all_products_exactly_as_surprise_estimates_each_pair(shop):
+    interactions, _ = shop
+    matrix = rec._Matrix(rec._clean(interactions))
+    model = rec._KNN(max_ratings=20_000).fit(matrix, seed=0)
+    rows = np.arange(0, len(matrix.customers), 50)
+    scores = model.score(matrix, rows)
+    items = model._inner_items(matrix)
+    checked = 0
+    for r, row in enumerate(rows):
+        user = model._inner_user(matrix.customers[row])
+        if user < 0:
+            assert np.isneginf(scores[r]).all()
+            continue
+        for j in np.flatnonzero(items >= 0)[::7]:
+            estimate = model.algo_.estimate(user, int(items[j]))
+            assert scores[r, j] == pytest.approx(estimate[0] if isinstance(estimate, tuple) else estimate, abs=1e-9)
+            checked += 1
+    assert checked > 100
