@@ -90,8 +90,9 @@ def candidate_models(seed: int = 0) -> dict[str, Pipeline]:
             random_state=seed, n_jobs=TREE_JOBS)),
         "Gradient boosting": make_pipeline(clone(impute), HistGradientBoostingClassifier(
             max_iter=200, learning_rate=0.1, max_leaf_nodes=15, early_stopping=True, n_iter_no_change=10,
-            # class weights make binning take a weighted percentile per bin and feature: 63 bins cost a quarter of 255
-            max_bins=63, class_weight="balanced", random_state=seed)),
+            # no class weights: with them, binning takes a weighted percentile per bin and feature (0.4 s of 0.9 s
+            # at 10k customers); boosting ranks well unweighted and the chosen model is calibrated afterwards
+            max_bins=63, random_state=seed)),
     }
 
 

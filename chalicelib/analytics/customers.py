@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans, MiniBatchKMeans
-from sklearn.metrics import silhouette_score
+from sklearn.metrics import pairwise_distances, silhouette_score
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
@@ -177,13 +177,16 @@ def segment_customers(features: pd.DataFrame, category: pd.DataFrame | None = No
         return Segmentation("kmeans", skipped="All customers buy alike, so there are no distinct segments to find.")
     low, high = max(2, k_range[0]), min(k_range[1], distinct - 1, len(frame) - 1)
     scores, fits = [], {}
-    sample = SILHOUETTE_SAMPLE if len(frame) > SILHOUETTE_SAMPLE else None
+    # every k is scored on the same customers, so their distances are computed once, not once per k
+    scored = np.sort(np.random.default_rng(seed).choice(len(frame), SILHOUETTE_SAMPLE, replace=False)) \
+        if len(frame) > SILHOUETTE_SAMPLE else np.arange(len(frame))
     with few_threads(len(frame)):
+        distances = pairwise_distances(matrix[scored].astype(np.float32))
         for k in range(low, high + 1):
             labels = _kmeans(k, len(frame), seed).fit_predict(matrix)
-            if len(set(labels)) < 2:
+            if len(set(labels[scored])) < 2:
                 continue
-            scores.append((k, float(silhouette_score(matrix, labels, sample_size=sample, random_state=seed))))
+            scores.append((k, float(silhouette_score(distances, labels[scored], metric="precomputed"))))
             fits[k] = labels
     if not scores:
         return Segmentation("kmeans", skipped="Customers could not be split into at least two groups.")
