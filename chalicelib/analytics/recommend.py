@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from sklearn.preprocessing import normalize
 from surprise import SVD, Dataset, KNNBaseline, Reader
 
 K = 10
@@ -25,6 +24,7 @@ MIN_EVAL_CUSTOMERS = 10
 MAX_RATINGS = 50_000
 MAX_EVAL_CUSTOMERS = 1_000
 CHUNK = 2_000
+DENSE_CELLS = 4_000_000  # matrices up to this many cells are worked on dense: 32 MB of float64
 POPULARITY, COOCCURRENCE, SVD_NAME, KNN_NAME = "Popularity", "Item co-occurrence", "Surprise SVD", \
     "Surprise KNNBaseline (item-based)"
 
@@ -49,15 +49,48 @@ class _Matrix:
 
     def __init__(self, interactions: pd.DataFrame, customers: pd.Index | None = None,
                  products: pd.Index | None = None) -> None:
-        frame = interactions.groupby(["customer_id", "product_id"], observed=True, as_index=False)["orders"].sum()
-        self.customers = customers if customers is not None else pd.Index(sorted(frame["customer_id"].unique()))
-        self.products = products if products is not None else pd.Index(sorted(frame["product_id"].unique()))
-        rows = self.customers.get_indexer(frame["customer_id"])
-        cols = self.products.get_indexer(frame["product_id"])
-        keep = (rows >= 0) & (cols >= 0)
-        self.counts = sparse.csr_matrix((frame["orders"].to_numpy(float)[keep], (rows[keep], cols[keep])),
+        # ids are factorised once; only the distinct ids are looked up (repeated (customer, product) rows add up)
+        customer_codes, customer_ids = pd.factorize(interactions["customer_id"], sort=True)
+        product_codes, product_ids = pd.factorize(interactions["product_id"], sort=True)
+        self.customers = customers if customers is not None else pd.Index(customer_ids)
+        self.products = products if products is not None else pd.Index(product_ids)
+        rows = self.customers.get_indexer(customer_ids)[customer_codes]
+        cols = self.products.get_indexer(product_ids)[product_codes]
+        keep = (customer_codes >= 0) & (product_codes >= 0) & (rows >= 0) & (cols >= 0)
+        self.counts = sparse.csr_matrix((interactions["orders"].to_numpy(float)[keep], (rows[keep], cols[keep])),
                                         shape=(len(self.customers), len(self.products)))
         self.bought = (self.counts > 0).astype(np.float64).tocsr()
+
+
+def co_buyers(bought: sparse.csr_matrix) -> np.ndarray | sparse.csr_matrix:
+    """Products x products: how many customers bought both. With few products, dense BLAS over blocks of
+    customers (5x faster than sparse x sparse at 100k customers); sparse when a dense result would be large."""
+    n = bought.shape[1]
+    if n * n > DENSE_CELLS:
+        return (bought.T @ bought).tocsr()
+    gram = np.zeros((n, n))
+    step = max(1, DENSE_CELLS // max(n, 1))
+    for start in range(0, bought.shape[0], step):
+        block = bought[start:start + step].toarray()
+        gram += block.T @ block
+    return gram
+
+
+def cosine(together: np.ndarray | sparse.csr_matrix, buyers: np.ndarray) -> np.ndarray | sparse.csr_matrix:
+    """Co-buyer counts as the cosine of the two products' buyer sets, zero on the diagonal."""
+    if sparse.issparse(together):
+        coo = together.tocoo()
+        keep = coo.row != coo.col
+        row, col = coo.row[keep], coo.col[keep]
+        values = coo.data[keep] / np.sqrt(buyers[row] * buyers[col]).clip(min=1)
+        return sparse.csr_matrix((values, (row, col)), shape=together.shape)
+    out = together / np.sqrt(np.outer(buyers, buyers)).clip(min=1)
+    np.fill_diagonal(out, 0)
+    return out
+
+
+def dense_rows(matrix: np.ndarray | sparse.csr_matrix, rows: np.ndarray) -> np.ndarray:
+    return matrix[rows].toarray() if sparse.issparse(matrix) else matrix[rows]
 
 
 def _clean(interactions: pd.DataFrame) -> pd.DataFrame:
@@ -97,16 +130,13 @@ class _CoOccurrence:
     name = COOCCURRENCE
 
     def fit(self, m: _Matrix, seed: int) -> _CoOccurrence:
-        unit = normalize(m.bought.T.tocsr(), norm="l2", axis=1)
-        similarity = (unit @ unit.T).tocsr()
-        similarity.setdiag(0)
-        similarity.eliminate_zeros()
-        self.similarity_ = similarity
         self.popularity_ = np.asarray(m.bought.sum(axis=0)).ravel()
+        self.similarity_ = cosine(co_buyers(m.bought), self.popularity_)
         return self
 
     def score(self, m: _Matrix, rows: np.ndarray) -> np.ndarray:
-        scores = np.asarray((m.bought[rows] @ self.similarity_).todense())
+        scores = m.bought[rows] @ self.similarity_
+        scores = scores.toarray() if sparse.issparse(scores) else np.asarray(scores)
         # a tiny popularity term breaks ties among products nobody co-bought
         return scores + 1e-6 * self.popularity_ / max(self.popularity_.max(), 1.0)
 
@@ -233,9 +263,10 @@ def _holdout(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Each customer's latest product(s) held out, for customers who keep at least one other product."""
     if "last_ts" not in frame or frame["last_ts"].isna().all():
         return frame, frame.iloc[0:0]
-    latest = frame.groupby("customer_id")["last_ts"].transform("max")
+    customer = pd.factorize(frame["customer_id"])[0]  # grouping by integer codes: 5x faster than by strings
+    latest = frame["last_ts"].groupby(customer).transform("max")
     is_latest = frame["last_ts"].eq(latest)
-    keeps_some = (~is_latest).groupby(frame["customer_id"]).transform("any")
+    keeps_some = (~is_latest).groupby(customer).transform("any")
     test = is_latest & keeps_some
     return frame[~test], frame[test]
 
@@ -309,16 +340,16 @@ class _Explainer:
         self.companions = self._companions(m.bought)
 
     @staticmethod
-    def _companions(bought: sparse.csr_matrix) -> sparse.csr_matrix:
+    def _companions(bought: sparse.csr_matrix) -> np.ndarray | sparse.csr_matrix:
         """Products x products: the cosine of their buyer sets where at least two customers bought both, so a
         specific companion outranks a product everyone buys."""
-        together = (bought.T @ bought).tocsr()
-        together.data[together.data < 2] = 0
-        together.eliminate_zeros()
-        buyers = np.asarray(bought.sum(axis=0)).ravel()
-        coo = together.tocoo()
-        cosine = coo.data / np.sqrt(buyers[coo.row] * buyers[coo.col]).clip(min=1)
-        return sparse.csr_matrix((cosine, (coo.row, coo.col)), shape=together.shape)
+        together = co_buyers(bought)
+        if sparse.issparse(together):
+            together.data[together.data < 2] = 0
+            together.eliminate_zeros()
+        else:
+            together = np.where(together >= 2, together, 0.0)
+        return cosine(together, np.asarray(bought.sum(axis=0)).ravel())
 
     def _favourites(self, counts: sparse.csr_matrix) -> np.ndarray:
         categories = pd.Index(sorted(set(self.category) - {""}))
@@ -339,14 +370,18 @@ class _Explainer:
                 for row, item, a, b in zip(rows.tolist(), items.tolist(), first.tolist(), second.tolist())]
 
     def _evidence(self, rows: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per pair, the two products the customer bought that are the item's closest companions (-1: none)."""
-        pairs = self.companions[items].multiply(self.m.bought[rows]).tocoo()  # pair x product the customer has
-        order = np.lexsort((pairs.col, -pairs.data, pairs.row))
-        pair, product = pairs.row[order], pairs.col[order]
-        starts = np.r_[True, pair[1:] != pair[:-1]]
-        rank = np.arange(len(pair)) - np.maximum.accumulate(np.where(starts, np.arange(len(pair)), 0))
+        """Per pair, the two products the customer bought that are the item's closest companions (-1: none);
+        on equal closeness the earlier product wins."""
         first, second = np.full(len(rows), -1), np.full(len(rows), -1)
-        first[pair[rank == 0]], second[pair[rank == 1]] = product[rank == 0], product[rank == 1]
+        step = max(1, DENSE_CELLS // max(1, self.companions.shape[1]))
+        for start in range(0, len(rows), step):
+            at = slice(start, start + step)
+            closeness = dense_rows(self.companions, items[at]) * self.m.bought[rows[at]].toarray()
+            pairs = np.arange(closeness.shape[0])
+            for out in (first, second):
+                best = closeness.argmax(axis=1)  # the first of equal maxima
+                out[at] = np.where(closeness[pairs, best] > 0, best, -1)
+                closeness[pairs, best] = 0
         return first, second
 
     def _reason(self, row: int, item: int, evidence: list[int]) -> str:
