@@ -101,12 +101,18 @@ def _matrix(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[columns].apply(pd.to_numeric, errors="coerce").astype(float)
 
 
+def capped_sample(labels: np.ndarray, rows: int, seed: int) -> np.ndarray:
+    """Positions of at most ``rows`` examples with the same share of each label (all, when there are fewer):
+    beyond some thousands of customers a model's AUC stops improving while its fit time keeps growing."""
+    if len(labels) <= rows:
+        return np.arange(len(labels))
+    kept, _ = train_test_split(np.arange(len(labels)), train_size=rows, stratify=labels, random_state=seed)
+    return np.sort(kept)
+
+
 def _capped(frame: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
-    """At most ``rows`` rows, sampled with the same share of churners; all of them when there are fewer."""
-    if len(frame) <= rows:
-        return frame
-    kept, _ = train_test_split(frame, train_size=rows, stratify=frame["churned"].astype(int), random_state=seed)
-    return kept.sort_index()
+    """At most ``rows`` rows, sampled with the same share of churners."""
+    return frame.iloc[capped_sample(frame["churned"].astype(int).to_numpy(), rows, seed)]
 
 
 def _labelled(frame: pd.DataFrame | None, what: str) -> tuple[pd.DataFrame, str | None]:

@@ -24,7 +24,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
-from chalicelib.analytics.churn import local_contributions
+from chalicelib.analytics.churn import MAX_FIT_ROWS, capped_sample, local_contributions
 from chalicelib.analytics.customers import few_threads
 
 MIN_CLASS = 5
@@ -129,12 +129,20 @@ def _linear_model():
 
 
 def _propensity(profile: pd.DataFrame, bought: pd.Series, seed: int) -> tuple[np.ndarray, object, float]:
-    """Out-of-fold purchase propensity per customer, the model refitted on all, and its cross-validated AUC."""
-    folds = StratifiedKFold(n_splits=min(5, int(bought.value_counts().min())), shuffle=True, random_state=seed)
+    """Purchase propensity per customer, the fitted model, and its cross-validated AUC.
+
+    The model learns from at most ``MAX_FIT_ROWS`` customers (a stratified sample); they get out-of-fold
+    scores, every other customer the model's score, so no one is scored by a model that saw their answer.
+    """
+    fit = capped_sample(bought.to_numpy(), MAX_FIT_ROWS, seed)
+    x, y = profile.iloc[fit], bought.iloc[fit]
+    folds = StratifiedKFold(n_splits=min(5, int(y.value_counts().min())), shuffle=True, random_state=seed)
     with few_threads(len(profile)):
-        proba = cross_val_predict(_linear_model(), profile, bought, cv=folds, method="predict_proba")[:, 1]
-        model = _linear_model().fit(profile, bought)
-    return proba, model, float(roc_auc_score(bought, proba))
+        out_of_fold = cross_val_predict(_linear_model(), x, y, cv=folds, method="predict_proba")[:, 1]
+        model = _linear_model().fit(x, y)
+        proba = model.predict_proba(profile)[:, 1] if len(fit) < len(profile) else out_of_fold.copy()
+    proba[fit] = out_of_fold
+    return proba, model, float(roc_auc_score(y, out_of_fold))
 
 
 def cross_sell_leads(features: pd.DataFrame, category: pd.DataFrame | None, *, target_category: str | None = None,
