@@ -16,6 +16,7 @@ class AnalysisConfig:
     period_days: int = 30  # the KPI window compared with the one before and the same days a year earlier
     forecast_freq: str = "W"  # weeks: daily sales are too noisy to plan with, months too few to learn from
     forecast_horizon: int = 12  # periods of forecast_freq
+    forecast_top: int = 3  # besides the total, forecasts for this many top categories and top regions
     forecast_min_days: int = 63  # eight complete weeks and the partial ones around them
     seasonal_min_days: int = 14  # two weekly cycles
     anomaly_min_days: int = 28

@@ -141,24 +141,63 @@ def decomposition_step(state: Any) -> Output:
 
 
 # --------------------------------------------------------------------------------------------- forecast ----
-def forecast_step(state: Any) -> Output:
-    """Weekly revenue forecast from the model that did best in a backtest; the comparison goes to model_comparison."""
-    config = state.config
-    series = revenue_series(state)
-    result = forecast.forecast(series, freq=config.forecast_freq, horizon=config.forecast_horizon)
-    if result.skip_reason:
-        raise Skip(result.skip_reason)
+def forecast_series(state: Any) -> list[tuple[str, str, pd.Series]]:
+    """Daily revenue to forecast: the total, then the top ``forecast_top`` categories and regions (a dimension
+    with a single value would only repeat the total, so it is left out)."""
+    total = revenue_series(state)
+    series = [("total", "All", total)]
+    breakdown = state.frame("daily_by_dimension")
+    if not state.config.forecast_top or breakdown is None or breakdown.empty:
+        return series
+    for dimension in ("category", "region"):
+        part = breakdown[(breakdown["dimension"] == dimension) & (breakdown["value"] != "(unknown)")]
+        revenue = part.groupby("value")["revenue"].sum()
+        if len(revenue) < 2:
+            continue
+        dates = pd.to_datetime(part["date"]).dt.normalize()
+        for value in revenue.nlargest(state.config.forecast_top).index:
+            rows = part["value"] == value
+            daily = part.loc[rows, "revenue"].groupby(dates[rows]).sum().reindex(total.index, fill_value=0.0)
+            series.append((dimension, str(value), daily.rename("revenue")))
+    return series
+
+
+def _forecast_summary(result: forecast.ForecastResult, series: pd.Series) -> dict[str, Any]:
+    """The figures a reader needs beside the chart: the model, its accuracy and the change it foresees."""
     recent = resample(series, result.freq).tail(result.horizon)
     total, before = float(result.forecast["forecast"].sum()), float(recent.sum())
-    change = total / before - 1 if before > 0 and len(recent) == result.horizon else None
-    unit = FREQ_NAMES[result.freq]
-    meta = {"model": result.model, "model_label": forecast.LABELS.get(result.model, result.model),
-            "accuracy": result.accuracy, "freq": result.freq, "unit": unit, "horizon": result.horizon,
-            "seasonal_period": result.period, "forecast_total": total, "recent_total": before,
-            "change_vs_recent": change}
-    frame = result.forecast.assign(freq=unit, model=result.model)
-    comparison = result.comparison.assign(task="forecast", label=result.comparison["model"].map(forecast.LABELS))
-    return Output({"forecast": (frame, meta), "model_comparison": (comparison, {})})
+    return {"model": result.model, "model_label": forecast.LABELS.get(result.model, result.model),
+            "accuracy": result.accuracy, "freq": result.freq, "unit": FREQ_NAMES[result.freq],
+            "horizon": result.horizon, "seasonal_period": result.period, "forecast_total": total,
+            "recent_total": before,
+            "change_vs_recent": total / before - 1 if before > 0 and len(recent) == result.horizon else None}
+
+
+def forecast_step(state: Any) -> Output:
+    """Revenue forecasts for the total and the top categories and regions, each from the model that did best
+    in its own backtest; the comparisons go to model_comparison. ``meta`` describes the total (as before) and
+    lists every series under ``series``."""
+    config = state.config
+    frames, comparisons, summaries, skipped = [], [], [], []
+    for dimension, value, series in forecast_series(state):
+        result = forecast.forecast(series, freq=config.forecast_freq, horizon=config.forecast_horizon)
+        if result.skip_reason:
+            if dimension == "total":
+                raise Skip(result.skip_reason)
+            skipped.append(f"{value}: {result.skip_reason}")
+            continue
+        summary = _forecast_summary(result, series)
+        summaries.append({"dimension": dimension, "value": value, **summary})
+        frames.append(result.forecast.assign(dimension=dimension, value=value, freq=summary["unit"],
+                                             model=result.model))
+        comparisons.append(result.comparison.assign(task="forecast", series=f"{dimension}: {value}",
+                                                    label=result.comparison["model"].map(forecast.LABELS)))
+    meta = {**{k: v for k, v in summaries[0].items() if k not in ("dimension", "value")}, "series": summaries}
+    frame = pd.concat(frames, ignore_index=True)
+    first = ["dimension", "value", "date"]
+    frame = frame[first + [c for c in frame.columns if c not in first]]
+    return Output({"forecast": (frame, meta), "model_comparison": (pd.concat(comparisons, ignore_index=True), {})},
+                  note=notes(*skipped))
 
 
 def forecast_accuracy_step(state: Any) -> Output:
@@ -167,6 +206,8 @@ def forecast_accuracy_step(state: Any) -> Output:
     if previous is None:
         raise Skip("No earlier analysis with a forecast to check yet: forecast accuracy shows from the next run on.")
     frame, meta, run_id = previous
+    if "dimension" in frame:  # the accuracy reported is the total's
+        frame = frame[frame["dimension"] == "total"]
     if frame.empty:
         raise Skip("The previous analysis made no forecast, so there is nothing to check.")
     freq = meta.get("freq") or state.config.forecast_freq

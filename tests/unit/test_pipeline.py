@@ -145,7 +145,13 @@ def test_the_whole_plan_on_a_small_sample_finds_the_planted_structure() -> None:
     assert planted & found
     comparison, _ = artifacts.read(CTX, run.run_id, "model_comparison")
     assert {"forecast", "churn", "recommendations"} <= set(comparison["task"])
-    assert comparison.groupby("task")["chosen"].sum().eq(1).all()
+    assert comparison.fillna({"series": ""}).groupby(["task", "series"])["chosen"].sum().eq(1).all()
+    forecasts, meta = artifacts.read(CTX, run.run_id, "forecast")
+    assert {"total", "category", "region"} <= set(forecasts["dimension"]) and (forecasts["forecast"] >= 0).all()
+    series = forecasts[["dimension", "value"]].drop_duplicates()
+    assert meta["series"][0]["value"] == "All" and len(meta["series"]) == len(series)
+    assert set(comparison.loc[comparison["task"] == "forecast", "series"]) == {
+        f"{d}: {v}" for d, v in series.itertuples(index=False)}
     insights, _ = artifacts.read(CTX, run.run_id, "insights")
     assert 5 <= len(insights) <= 10 and set(insights["artifact"]) <= set(state.results)
 
