@@ -34,7 +34,10 @@ def list_runs(ctx: TenantContext) -> dict[str, Any]:
 @endpoint(bp, "analysis:run")
 def request_run(ctx: TenantContext) -> Response:
     body = parse_body(bp.current_request, RunRequest)
-    return Response(body=services.results().request_run(ctx, body.reason.strip()), status_code=202)
+    requested = services.results().request_run(ctx, body.reason.strip())
+    services.tenancy().audit.record(ctx.tenant_id, "analysis_requested", ctx.email, details={
+        "run_id": requested["run"]["run_id"], "coalesced": requested["coalesced"], "reason": body.reason.strip()})
+    return Response(body=requested, status_code=202)
 
 
 @bp.route("/runs/{run_id}", methods=["GET"], authorizer=jwt_authorizer)

@@ -172,6 +172,11 @@ def test_post_runs_needs_analysis_run_and_queues_one_job(api: Api, aws_env: dict
     listed = api.call("GET", "/runs", token=viewer).data["runs"]
     assert [r["run_id"] for r in listed] == [first.data["run"]["run_id"]] and "tenant_id" not in listed[0]
     assert api.call("GET", "/results", token=viewer).data["active"][0]["status"] == "queued"
+    audit = api.call("GET", "/audit", token=owner).data["events"]
+    requested = [e for e in audit if e["event"] == "analysis_requested"]
+    assert [(e["actor"], e["details"]["coalesced"]) for e in requested] == [("ada@acme.example", True),
+                                                                            ("ann@acme.example", False)]
+    assert requested[1]["details"]["reason"] == "after price change"
 
 
 def test_a_failed_send_does_not_wedge_the_queue(api: Api) -> None:
