@@ -37,7 +37,7 @@ _READ_ERRORS = (pa.ArrowException, OSError, EOFError, zlib.error, zipfile.BadZip
                 IndexError, TypeError, UnicodeError, csv.Error, RecursionError)
 
 
-def open_table(fileobj: BinaryIO, filename: str, chunk_rows: int = 200_000) -> TableStream:
+def open_table(fileobj: BinaryIO, filename: str, chunk_rows: int = 100_000) -> TableStream:
     """Open an uploaded file of any supported format; raise a user-facing error if it cannot be read.
 
     The first rows are read straight away, so an empty or unreadable file fails here rather than

@@ -330,3 +330,18 @@ def test_random_frames_never_raise_and_conserve_rows(data):
         assert list(r.rejects.columns) == ["row", "column", "value", "reason"]
         assert r.accepted["row_fingerprint"].dtype == np.int64
     json.dumps(summary)
+
+
+def test_sorted_runs_answer_like_one_set_and_stay_few():
+    from chalicelib.ingest.clean import SortedRuns
+
+    rng = np.random.default_rng(3)
+    runs, seen = SortedRuns(), np.empty(0, dtype=np.int64)
+    for size in [5, 1, 300, 7, 7, 7, 1000, 2, 50] * 5:
+        chunk = rng.integers(-10**6, 10**6, size)
+        probe = rng.integers(-10**6, 10**6, 400)
+        probe[:size // 2] = chunk[:size // 2]
+        assert (runs.contains(probe) == np.isin(probe, seen)).all()
+        runs.add(chunk)
+        seen = np.concatenate([seen, chunk])
+    assert (runs.contains(seen)).all() and len(runs._runs) <= 12
