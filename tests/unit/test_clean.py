@@ -340,7 +340,7 @@ def test_sorted_runs_answer_like_one_set_and_stay_few():
     for size in [5, 1, 300, 7, 7, 7, 1000, 2, 50] * 5:
         chunk = rng.integers(-10**6, 10**6, size)
         probe = rng.integers(-10**6, 10**6, 400)
-        probe[:size // 2] = chunk[:size // 2]
+        probe[:min(size // 2, 200)] = chunk[:min(size // 2, 200)]
         assert (runs.contains(probe) == np.isin(probe, seen)).all()
         runs.add(chunk)
         seen = np.concatenate([seen, chunk])
