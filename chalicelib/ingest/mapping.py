@@ -63,7 +63,7 @@ SYNONYMS: dict[str, dict[str, float]] = {
         "nombre, nombre del cliente, naam, klantnaam", "customer, client, kunde, cliente, klant", 0.6),
     "product_id": _names(
         "product id, sku, item code, stock code, product code, item id, item no, item number, article no, "
-        "article number, part number, part no, ean, upc, gtin, barcode, vin, variant sku, artikelnummer, artikel nr, "
+        "article number, part number, part no, ean, upc, gtin, barcode, variant sku, artikelnummer, artikel nr, "
         "artikelnr, artikel id, produkt id, produktnummer, reference, code article, code produit, referencia, "
         "codigo, codigo producto, codigo de producto, artikelcode, productcode",
         "code, product number, article, ref, model code, id"),
@@ -137,7 +137,7 @@ WORDS: dict[str, set[str]] = {
     "ts": {"date", "datetime", "timestamp", "datum", "fecha"},
     "customer_id": {"customer", "client", "kunde", "kunden", "cliente", "klant", "email", "buyer"},
     "customer_name": {"name", "nom", "nombre", "naam"},
-    "product_id": {"sku", "ean", "upc", "gtin", "vin", "artikelnummer"},
+    "product_id": {"sku", "ean", "upc", "gtin", "artikelnummer"},
     "product_name": {"product", "description", "produkt", "produit", "producto", "bezeichnung"},
     "category": {"category", "categorie", "categoria", "kategorie", "department", "make"},
     "brand": {"brand", "make", "manufacturer", "marke", "marque", "marca"},
@@ -338,5 +338,6 @@ def _value_score(canonical: str, kind: str, score: float, profile: dict[str, flo
     if canonical == "customer_id" and profile["email"] >= 0.8:
         return max(score, 0.6)
     if canonical == "product_id" and profile["vin"] >= 0.8:
-        return max(score, 0.7)
+        # a VIN names one car, not a product: kept as an extra column, the model is what sells again
+        return 0.0
     return score

@@ -396,8 +396,9 @@ _VIN_CHARS = np.array(list("ABCDEFGHJKLMNPRSTUVWXYZ0123456789"))
 
 def dealer(seed: int = 7, customers: int = 3000, start: str = "2024-01-01", days: int = 730,
            target_rows: int | None = None, chunk_rows: int = 500_000) -> Iterator[pd.DataFrame]:
-    """Yield a car dealer group's sales: make as category, model as product name, VIN as product id, dealer as
-    channel, quantity 1 and car prices; closed on Sundays; a few customers come back for a second car."""
+    """Yield a car dealer group's sales: make as category, model as product (a model code and its name), each car's
+    VIN as an extra column, dealer as channel, quantity 1 and car prices; closed on Sundays; a few customers
+    come back for a second car."""
     w = _world(seed, customers, 10, start, days)
     models = [(make, model, price) for make, items in _MAKES.items() for model, price in items]
     dealer_names = [name for region in REGIONS for name in _DEALERS[region]]
@@ -428,7 +429,7 @@ def dealer(seed: int = 7, customers: int = 3000, start: str = "2024-01-01", days
             "ts": pd.to_datetime(ts).as_unit("us"),
             "order_id": pd.array(_strings("S", order_no, 9), dtype=pd.StringDtype("pyarrow")),
             "customer_id": pd.Categorical.from_codes(customer, categories=list(w.customer_ids)),
-            "product_id": vin,
+            "product_id": pd.Categorical.from_codes(m, categories=[_model_code(a, b) for a, b, _ in models]),
             "product_name": pd.Categorical.from_codes(m, categories=[f"{a} {b}" for a, b, _ in models]),
             "category": pd.Categorical.from_codes(m // 4, categories=list(_MAKES)),
             "quantity": np.ones(n, dtype=np.int64),
@@ -438,7 +439,13 @@ def dealer(seed: int = 7, customers: int = 3000, start: str = "2024-01-01", days
             "channel": pd.Categorical.from_codes(dealer_code, categories=dealer_names),
             "currency": pd.Categorical.from_codes(np.zeros(n, int), categories=["EUR"]),
             "is_return": np.zeros(n, bool),
+            "vin": vin,
         }).sort_values("ts", kind="stable", ignore_index=True)
+
+
+def _model_code(make: str, model: str) -> str:
+    """``Volkswagen``, ``ID.4`` → ``VOL-ID4``."""
+    return f"{make[:3].upper()}-{''.join(ch for ch in model.upper() if ch.isalnum())}"
 
 
 # ------------------------------------------------------------------------------------------------- output ----

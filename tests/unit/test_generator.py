@@ -120,7 +120,9 @@ def test_dealer_sells_cars():
     cars = pd.concat(list(dealer(seed=3)), ignore_index=True)
     assert len(cars) > 3_000
     assert (cars["quantity"] == 1).all() and cars["unit_price"].between(10_000, 100_000).all()
-    assert cars["product_id"].str.len().eq(17).all() and cars["product_id"].is_unique
+    assert cars["vin"].str.len().eq(17).all() and cars["vin"].is_unique
+    models = cars.groupby("product_id", observed=True)["product_name"].nunique()
+    assert len(models) == 20 and models.eq(1).all()
     assert cars["ts"].dt.day_of_week.ne(6).all()  # closed on Sundays
     assert cars["channel"].nunique() == 8
 

@@ -28,11 +28,12 @@ def test_online_retail() -> None:
     assert mapping.problems(list(mapping.columns.values())) == []
 
 
-def test_car_dealer_keeps_dealer_as_extra() -> None:
+def test_car_dealer_keeps_dealer_and_vin_as_extras() -> None:
     mapping = mapping_of("dealer.csv")
-    assert mapping.columns == {"ts": "Sale Date", "product_id": "VIN", "product_name": "Model", "category": "Make",
+    # a VIN names one car: products are models, so recommendations and top products mean something
+    assert mapping.columns == {"ts": "Sale Date", "product_name": "Model", "category": "Make",
                                "quantity": "Qty", "unit_price": "Sale Price", "region": "Region"}
-    assert mapping.extras == ["Dealer"]
+    assert mapping.extras == ["VIN", "Dealer"]
 
 
 def test_dealer_feeds_region_when_there_is_no_region() -> None:

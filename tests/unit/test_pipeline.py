@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from chalicelib.auth.permissions import TenantContext
-from chalicelib.samples import retail, truth
+from chalicelib.samples import dealer, retail, truth
 from jobs import handler
 from jobs.config import AnalysisConfig
 from jobs.facts import Facts
@@ -130,6 +130,19 @@ def test_the_plan_says_what_each_missing_thing_costs() -> None:
 @cache
 def _sales(days: int = 500) -> pd.DataFrame:
     return pd.concat(list(retail(seed=7, customers=300, days=days)), ignore_index=True)
+
+
+def test_a_car_dealer_gets_model_level_results() -> None:
+    cars = pd.concat(list(dealer(seed=3)), ignore_index=True)
+    runs, artifacts = FakeRunStore(), FakeArtifactStore()
+    run = _start(runs)
+    state = Runner(artifacts, runs, FrameEngine({"t1": {"transactions": cars}})).run(CTX, run)
+    status = {s["name"]: s["status"] for s in run.steps}
+    assert "failed" not in status.values() and status["recommendations"] == "done", run.steps
+    suggested, _ = artifacts.read(CTX, run.run_id, "recommendations")
+    assert set(suggested["product_name"]) <= set(cars["product_name"].astype(str))  # models, never a VIN
+    assert suggested["product_id"].str.fullmatch(r"[A-Z]{3}-[A-Z0-9]+").all()
+    assert set(state.results) >= {"kpis", "forecast", "segments", "churn", "leads", "insights"}
 
 
 def test_the_whole_plan_on_a_small_sample_finds_the_planted_structure() -> None:
