@@ -196,8 +196,9 @@ def forecast_step(state: Any) -> Output:
     frame = pd.concat(frames, ignore_index=True)
     first = ["dimension", "value", "date"]
     frame = frame[first + [c for c in frame.columns if c not in first]]
+    forecast_for = ", ".join("the total" if s["dimension"] == "total" else s["value"] for s in summaries)
     return Output({"forecast": (frame, meta), "model_comparison": (pd.concat(comparisons, ignore_index=True), {})},
-                  note=notes(*skipped))
+                  note=notes(f"Forecasts for {forecast_for}.", *skipped))
 
 
 def forecast_accuracy_step(state: Any) -> Output:

@@ -10,6 +10,7 @@ import { moment, number } from "./format.js";
 const POLL_MS = 2000;
 const TONES = { queued: "warning", running: "warning", succeeded: "success", failed: "danger" };
 const LABELS = { queued: "Queued", running: "Running", succeeded: "Done", failed: "Failed" };
+const TRIGGERS = { ingest: "After new data", schedule: "Nightly refresh", manual: "Requested" };
 
 function stepItem(step) {
   const seconds = step.seconds ? ` · ${number(step.seconds, 1)} s` : "";
@@ -27,7 +28,8 @@ function render(run) {
   const badge = $("#analysis-status");
   badge.textContent = LABELS[run.status] ?? run.status;
   badge.dataset.tone = TONES[run.status] ?? "";
-  $("#analysis-when").textContent = `${run.trigger} run · started ${moment(run.started_at || run.created_at)}`;
+  const when = run.started_at ? `started ${moment(run.started_at)}` : `queued ${moment(run.created_at)}`;
+  $("#analysis-when").textContent = `${TRIGGERS[run.trigger] ?? run.trigger} · ${when}`;
   const progress = $("#analysis-progress");
   progress.value = Number(run.progress || 0);
   $("#analysis-percent").textContent = `${Math.round(progress.value)} %`;
