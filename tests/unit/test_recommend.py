@@ -155,3 +155,13 @@ def test_knn_scores_all_products_exactly_as_surprise_estimates_each_pair(shop):
             assert scores[r, j] == pytest.approx(estimate[0] if isinstance(estimate, tuple) else estimate, abs=1e-9)
             checked += 1
     assert checked > 100
+
+
+def test_large_catalogues_take_the_sparse_path_with_the_same_answers(shop, monkeypatch):
+    interactions, catalogue = shop
+    few = interactions[interactions["customer_id"].isin(interactions["customer_id"].unique()[:120])]
+    dense = rec.recommend(few, catalogue, seed=0)
+    monkeypatch.setattr(rec, "DENSE_CELLS", 100)  # as if the catalogue were too big for dense matrices
+    sparse_ = rec.recommend(few, catalogue, seed=0)
+    pd.testing.assert_frame_equal(dense.items, sparse_.items, check_exact=False, atol=1e-6)
+    assert dense.model == sparse_.model
