@@ -302,7 +302,8 @@ class Cleaner:
         return self.accept(self.check(chunk))
 
     def check(self, chunk: pd.DataFrame) -> Checked:
-        """Validate and type one chunk. Touches no running state, so several chunks may be checked at once."""
+        """Validate and type one chunk. Touches no running totals, so several chunks may be checked at once (the
+        one thing it may add is the date parser of a column the sample lacked: the same parser either way)."""
         n = len(chunk)
         integer_index = pd.api.types.is_integer_dtype(chunk.index)
         rows = (np.asarray(chunk.index, dtype=np.int64) if integer_index else np.arange(n, dtype=np.int64)) + 2
