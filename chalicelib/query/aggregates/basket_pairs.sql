@@ -4,18 +4,9 @@
 -- left out of every count, because one huge order adds n^2 pairs and says little about taste).
 -- A basket is an order, or a customer's day when there are no order numbers; returns are left out.
 WITH {{baskets}},
-items AS (
-    SELECT item, COUNT(*) AS item_count FROM baskets GROUP BY item
-),
+{{frequent}},
 totals AS (
     SELECT COUNT(DISTINCT basket_id) AS n_baskets FROM baskets
-),
-frequent AS (
-    -- A pair cannot be more frequent than either of its products, so rare products are dropped first.
-    SELECT b.basket_id, b.item
-    FROM baskets AS b
-    JOIN items AS i ON i.item = b.item
-    WHERE i.item_count >= $min_count
 ),
 pairs AS (
     SELECT a.item AS item_a, b.item AS item_b, COUNT(*) AS pair_count

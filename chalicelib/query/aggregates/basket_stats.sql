@@ -1,15 +1,9 @@
 -- The size of the basket-mining work before doing it: baskets, and how many pairs and triples of
 -- frequent products they would produce. Params: $min_count, $max_basket (as in basket_pairs.sql).
 WITH {{baskets}},
-items AS (
-    SELECT item, COUNT(*) AS item_count FROM baskets GROUP BY item
-),
+{{frequent}},
 frequent_sizes AS (
-    SELECT b.basket_id, CAST(COUNT(*) AS DOUBLE) AS n
-    FROM baskets AS b
-    JOIN items AS i ON i.item = b.item
-    WHERE i.item_count >= $min_count
-    GROUP BY b.basket_id
+    SELECT basket_id, CAST(COUNT(*) AS DOUBLE) AS n FROM frequent GROUP BY basket_id
 )
 SELECT
     (SELECT COUNT(DISTINCT basket_id) FROM baskets) AS n_baskets,

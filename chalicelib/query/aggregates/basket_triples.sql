@@ -2,15 +2,7 @@
 -- Params: $min_count, $max_basket (as in basket_pairs.sql). Run it only when basket_stats.sql says
 -- triple_work is small: the work grows with the cube of basket size.
 WITH {{baskets}},
-items AS (
-    SELECT item, COUNT(*) AS item_count FROM baskets GROUP BY item
-),
-frequent AS (
-    SELECT b.basket_id, b.item
-    FROM baskets AS b
-    JOIN items AS i ON i.item = b.item
-    WHERE i.item_count >= $min_count
-)
+{{frequent}}
 SELECT a.item AS item_a, b.item AS item_b, c.item AS item_c, COUNT(*) AS triple_count
 FROM frequent AS a
 JOIN frequent AS b ON b.basket_id = a.basket_id AND a.item < b.item
