@@ -154,10 +154,10 @@ class Step:
 
 
 PLAN: tuple[Step, ...] = (
-    Step("aggregates", data.aggregates, queries=("profile",), weight=3, label="data preparation"),
+    Step("aggregates", data.aggregates, queries=("profile",), weight=12, label="data preparation"),
     Step("kpis", trends.kpis_step, ("kpis",), (SALES,), "no KPIs", wants=((TRAFFIC, "no conversion rate"),),
          queries=("daily", "daily_by_dimension", "traffic_daily", "products_current", "customers_current",
-                  "customers_previous", "customers_last_year"), weight=8, label="KPI"),
+                  "customers_previous", "customers_last_year"), label="KPI"),
     Step("timeseries", trends.timeseries_step, ("timeseries",), (SALES,), "no trend charts",
          queries=("daily", "daily_by_dimension"), weight=2, label="trends"),
     Step("decomposition", trends.decomposition_step, ("decomposition",),

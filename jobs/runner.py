@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pandas as pd
@@ -29,11 +29,7 @@ class StepFailed(Exception):  # noqa: N818 - read as "the step failed"
 
 
 class State:
-    """What steps share during one run: the facts, aggregate frames (each SQL runs once), and earlier outputs.
-
-    Aggregates are fetched in the background: a step waits only for the frames it reads, so the Python work of
-    the early steps (forecasts) overlaps the engine's work on the queries later steps need.
-    """
+    """What steps share during one run: the facts, aggregate frames (each SQL runs once), and earlier outputs."""
 
     def __init__(self, ctx: TenantContext, run: Any, engine: Any, artifacts: Any, runs: Any,
                  config: AnalysisConfig, plan: Sequence[Step], queries: dict[str, Query] | None = None) -> None:
@@ -44,14 +40,11 @@ class State:
         self.frames: dict[str, pd.DataFrame] = {}
         self.results: dict[str, tuple[pd.DataFrame, dict[str, Any]]] = {}
         self.query_seconds: dict[str, float] = {}
-        self._pending: dict[str, Future[pd.DataFrame]] = {}
-        self._pool: ThreadPoolExecutor | None = None
 
     def frame(self, name: str) -> pd.DataFrame:
         """The aggregate ``name`` (see ``QUERIES``), from the engine the first time, shared after that."""
         if name not in self.frames:
-            pending = self._pending.pop(name, None)
-            self.frames[name] = pending.result() if pending else self._query(name)
+            self.frames[name] = self._query(name)
         return self.frames[name]
 
     def has(self, name: str) -> bool:
@@ -69,20 +62,11 @@ class State:
         return frame
 
     def prefetch(self, names: Iterable[str]) -> None:
-        """Start the named aggregates, in this order, side by side in the background (the engine does the
-        work, so the threads just wait on it); :meth:`frame` collects each one."""
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=max(1, self.config.query_threads),
-                                            thread_name_prefix="aggregate")
-        for name in dict.fromkeys(names):
-            if name not in self.frames and name not in self._pending:
-                self._pending[name] = self._pool.submit(self._query, name)
-
-    def close(self) -> None:
-        """Drop the aggregates nobody collected (a failed run) and wait for the ones already running."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool, self._pending = None, {}
+        """Run the named aggregates side by side: the engine does the work, so threads just wait on it."""
+        todo = [n for n in dict.fromkeys(names) if n not in self.frames]
+        with ThreadPoolExecutor(max_workers=max(1, self.config.query_threads)) as pool:
+            for name, frame in zip(todo, pool.map(self._query, todo)):
+                self.frames[name] = frame
 
     def previous(self, artifact: str) -> tuple[pd.DataFrame, dict[str, Any], str] | None:
         """``artifact`` of the tenant's last published run (not this one), or None when there is none."""
@@ -116,14 +100,6 @@ class Runner:
         run.steps = [{"name": s.name, "status": "pending", "seconds": 0.0, "reason": "", "artifacts": [],
                       "writes": list(s.writes)} for s in self.plan]
         run.artifacts, run.progress = [], 0
-        try:
-            self._walk(state, run)
-        finally:
-            state.close()
-        self.runs.publish_latest(ctx.tenant_id, run.run_id)
-        return state
-
-    def _walk(self, state: State, run: Any) -> None:
         total = sum(s.weight for s in self.plan) or 1
         done = 0
         for index, step in enumerate(self.plan):
@@ -140,6 +116,8 @@ class Runner:
             logs.logger.info("analysis step", extra={"step": step.name, "status": record["status"],
                                                      "seconds": record["seconds"], "reason": record["reason"]})
             self.runs.update(run)
+        self.runs.publish_latest(ctx.tenant_id, run.run_id)
+        return state
 
     def _run_step(self, state: State, step: Step, record: dict[str, Any]) -> None:
         started = self.clock()

@@ -8,8 +8,7 @@ from jobs.steps.base import Output
 
 
 def aggregates(state: Any) -> Output:
-    """Facts first (they decide what applies), then the union of the applicable steps' SQL, started side by side
-    in the background (each step waits for the frames it reads)."""
+    """Facts first (they decide what applies), then the union of the applicable steps' SQL, side by side."""
     state.facts = Facts.from_profile(state.frame("profile"))
     wanted = [name for step in state.plan if step.run is not aggregates
               and step.skip_reason(state.facts, state.config) is None
@@ -18,5 +17,5 @@ def aggregates(state: Any) -> Output:
     facts = state.facts
     if not facts.sales_rows:
         return Output(note="No sales yet: upload transactions to see an analysis.")
-    return Output(note=(f"{1 + len(set(wanted))} aggregate queries over {facts.sales_rows:,} sales rows "
+    return Output(note=(f"{len(state.frames)} aggregate queries over {facts.sales_rows:,} sales rows "
                         f"({facts.days:,} days, {facts.customers:,} customers, {facts.products:,} products)."))

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 from functools import cache
 
 import numpy as np
@@ -99,56 +97,6 @@ def test_a_failing_step_fails_the_run_and_publishes_nothing() -> None:
     assert not [e for e in events if e[0] == "publish"] and runs.latest("t1") is None
     assert all(e[1] == run.run_id for e in events if e[0] == "write")  # under the run's own id only
     assert runs.updates[-1].steps[3]["status"] == "failed"  # the user can see which step broke
-
-
-class SlowThenBroken(Profile):
-    """Answers the profile; "slow" takes a while, "broken" fails, the rest are counted."""
-
-    def __init__(self, facts: Facts) -> None:
-        super().__init__(facts)
-        self.asked: list[str] = []
-
-    def query(self, ctx, sql, params=None) -> pd.DataFrame:
-        name = params.get("name") if params else None
-        if name is None:
-            return super().query(ctx, sql)
-        self.asked.append(name)
-        if name == "broken":
-            raise RuntimeError("engine error")
-        time.sleep(0.2 if name == "slow" else 0)
-        return pd.DataFrame({"name": [name]})
-
-
-def test_aggregates_run_in_the_background_and_a_failing_one_fails_the_step_that_reads_it() -> None:
-    from jobs.plan import Query
-    from jobs.steps.data import aggregates
-
-    facts = Facts(sales_rows=3, first_ts=pd.Timestamp("2025-01-01"), last_ts=pd.Timestamp("2025-01-05"))
-    queries = {"profile": Query("data_profile"),
-               **{n: Query("daily", lambda f, c, n=n: {"name": n}) for n in ("slow", "broken", "later")}}
-    seen: list[str] = []
-
-    def reads(name: str):
-        def run(state) -> Output:
-            seen.extend(state.frame(name)["name"])
-            return Output()
-        return run
-
-    plan = (Step("aggregates", aggregates, queries=("profile",)),
-            Step("first", reads("slow"), (), (SALES,), "x", queries=("slow",)),
-            Step("second", reads("broken"), (), (SALES,), "x", queries=("broken",), label="second thing"),
-            Step("third", reads("later"), (), (SALES,), "x", queries=("later",)))
-    engine, runs = SlowThenBroken(facts), FakeRunStore()
-    run = _start(runs)
-    with pytest.raises(StepFailed) as failed:
-        Runner(FakeArtifactStore(), runs, engine, AnalysisConfig(query_threads=1), plan=plan,
-               queries=queries).run(CTX, run)
-    assert seen == ["slow"]
-    assert failed.value.error["message"].startswith("The second thing step failed")
-    assert [s["status"] for s in run.steps] == ["done", "done", "failed", "pending"]
-    assert engine.asked[:2] == ["slow", "broken"]  # started in plan order, one at a time here
-    assert not [t for t in threading.enumerate() if t.name.startswith("aggregate")]
-    assert runs.latest("t1") is None
 
 
 def test_latest_is_published_after_every_artifact() -> None:
