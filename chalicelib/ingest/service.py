@@ -250,8 +250,17 @@ class IngestionService:
             row = self.engine.query(ctx, sql).iloc[0].to_dict()
             facts = {k: (None if pd.isna(v) else v.isoformat() if hasattr(v, "isoformat") else
                          int(v) if k != "revenue" else round(float(v), 2)) for k, v in row.items()}
+            if name == "transactions" and facts["rows"]:
+                facts["currencies"] = self._currencies(ctx)
             overview.append({"dataset": name, "title": dataset.title, **facts})
         return overview
+
+    def _currencies(self, ctx: TenantContext) -> list[str]:
+        """The currencies the sales are recorded in, most rows first, so totals can say what they are in (and
+        the portal can warn when amounts in several currencies are being added up)."""
+        frame = self.engine.query(ctx, "SELECT currency, count(*) AS line_count FROM transactions WHERE currency "
+                                       "IS NOT NULL GROUP BY currency ORDER BY line_count DESC, currency")
+        return [str(code) for code in frame["currency"]]
 
     # -- plumbing -----------------------------------------------------------------------------
     def _download(self, key: str) -> BinaryIO:

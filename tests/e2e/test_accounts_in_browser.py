@@ -61,3 +61,7 @@ def test_demo_login_works(page, stack):
     page.click("#login")
     page.wait_for_url("**/home.html*")
     page.wait_for_selector("#company-name:has-text('Demo Outdoor Co.')")
+    page.goto(f"{stack.portal}/data.html")
+    revenue = page.locator("#datasets tr[data-dataset='transactions'] td").last
+    revenue.wait_for()
+    assert revenue.text_content().startswith("€")  # the demo sales are in EUR, and the total says so

@@ -101,10 +101,26 @@ def test_portal_upload_maps_loads_and_reports_quality(lake_api: Api, lake_env: d
 
     datasets = {d["dataset"]: d for d in lake_api.call("GET", "/datasets", token=token).data["datasets"]}
     assert datasets["transactions"]["rows"] == 6 and datasets["transactions"]["customers"] == 4
+    assert datasets["transactions"]["currencies"] == []  # the file names no currency and the company set none
+    assert "currencies" not in datasets["customers"]
 
     jobs = boto3.client("sqs").receive_message(QueueUrl=lake_env["SL_JOBS_QUEUE_URL"], MaxNumberOfMessages=10)
     kinds = [json.loads(m["Body"])["kind"] for m in jobs.get("Messages", [])]
     assert kinds == ["analyze_tenant"]
+
+
+def test_the_datasets_listing_names_the_currencies_of_the_sales(lake_api: Api, lake_env: dict[str, str]) -> None:
+    token = lake_api.register("ada@acme.example")
+    content = ("order,date,product,qty,price,currency\n"
+               "A1,2025-03-01,Tent,1,199.00,EUR\nA2,2025-03-02,Stove,2,45.50,€\n"
+               "A3,2025-03-02,Lamp,1,12.00,eur\nA4,2025-03-03,Tent,1,210.00,USD\n")
+    loaded = confirm(lake_api, lake_env, token, upload(lake_api, lake_env, token, "two-currencies.csv",
+                                                       content.encode()))
+    assert loaded["summary"]["rows_accepted"] == 4
+    sales = next(d for d in lake_api.call("GET", "/datasets", token=token).data["datasets"]
+                 if d["dataset"] == "transactions")
+    assert sales["currencies"] == ["EUR", "USD"]  # most rows first; "€" and "eur" are EUR
+    assert sales["revenue"] == 199.0 + 91.0 + 12.0 + 210.0
 
 
 def test_reuploading_the_same_file_never_double_counts(lake_api: Api, lake_env: dict[str, str]) -> None:

@@ -22,6 +22,19 @@ export function number(value, digits = 0) {
   return parsed.toLocaleString(undefined, { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
+/**
+ * An amount in the sales' currency ("€6,763,601.94"). With several currencies the amounts were added as they
+ * are, so the figure says so ("513.00 in EUR + USD") rather than pretending to be one of them.
+ */
+export function money(value, currencies = []) {
+  const codes = (currencies || []).filter((code) => /^[A-Z]{3}$/.test(code));
+  if (codes.length !== 1 || value === null || value === undefined || value === "" || !Number.isFinite(Number(value))) {
+    const plain = number(value, 2);
+    return codes.length > 1 && plain !== "—" ? `${plain} in ${codes.join(" + ")}` : plain;
+  }
+  return Number(value).toLocaleString(undefined, { style: "currency", currency: codes[0] });
+}
+
 export function bytes(size) {
   const value = Number(size || 0);
   if (value < 1024) return `${value} bytes`;

@@ -2,18 +2,23 @@
 import { api } from "../api.js";
 import { $, el } from "../dom.js";
 import { busy } from "../ui.js";
-import { dateRange, number, shortTitle } from "./format.js";
+import { dateRange, money, number, shortTitle } from "./format.js";
 
 function datasetRow(dataset) {
   const isSales = dataset.dataset === "transactions";
-  const figure = (value, digits) => el("td", { class: "num" }, isSales ? number(value, digits) : "—");
+  const figure = (value) => el("td", { class: "num" }, isSales ? number(value) : "—");
   return el("tr", { "data-dataset": dataset.dataset },
     el("th", { scope: "row" }, shortTitle(dataset)),
     el("td", { class: "num" }, number(dataset.rows)),
     el("td", { class: "cell-dates" }, isSales ? dateRange(dataset.date_from, dataset.date_to) : "—"),
     figure(dataset.customers),
     figure(dataset.products),
-    figure(dataset.revenue, 2));
+    el("td", { class: "num", title: mixedCurrencies(dataset) }, isSales ? money(dataset.revenue, dataset.currencies) : "—"));
+}
+
+function mixedCurrencies(dataset) {
+  const codes = dataset.currencies || [];
+  return codes.length > 1 ? `Sales in ${codes.join(", ")} are added up as they are, without conversion.` : null;
 }
 
 /** Load the summary now; call the returned function to load it again (after an upload). */
