@@ -17,6 +17,7 @@ class Facts:
     orders: int = 0
     traffic_days: int = 0
     prospects: int = 0
+    currency: str | None = None  # the sales' one currency; None when unknown or several are mixed
 
     @property
     def days(self) -> int:
@@ -34,4 +35,5 @@ class Facts:
         when = lambda name: pd.Timestamp(row[name]) if name in row and pd.notna(row[name]) else None  # noqa: E731
         return cls(sales_rows=count("sales_rows"), first_ts=when("first_ts"), last_ts=when("last_ts"),
                    customers=count("customers"), products=count("products"), categories=count("categories"),
-                   orders=count("orders"), traffic_days=count("traffic_days"), prospects=count("prospects"))
+                   orders=count("orders"), traffic_days=count("traffic_days"), prospects=count("prospects"),
+                   currency=str(row["currency"]) if count("currencies") == 1 else None)

@@ -14,6 +14,7 @@ import pandas as pd
 from scipy.stats import median_abs_deviation
 
 from chalicelib.analytics.timeseries import FREQ_NAMES, as_daily, decompose, infer_freq
+from chalicelib.money import money
 
 SEVERITY = ((9.0, "high"), (6.0, "medium"))  # |z| at or above these; "low" from the threshold up
 # 4.5 rather than the textbook 3.5: daily sales are lumpy (a few expensive items swing a day), and at 3.5 a small
@@ -24,7 +25,7 @@ ANOMALY_COLUMNS = ["date", "actual", "expected", "difference", "difference_pct",
 
 
 def detect(series: pd.Series, threshold: float = THRESHOLD, freq: str | None = None, log_scale: bool = True,
-           min_points: int = 14) -> pd.DataFrame:
+           min_points: int = 14, currency: str | None = None) -> pd.DataFrame:
     """Anomalies in ``series`` (indexed by date; daily input gets missing days filled with 0).
 
     Returns one row per anomaly with ANOMALY_COLUMNS: expected is trend + seasonal pattern, direction is
@@ -54,19 +55,20 @@ def detect(series: pd.Series, threshold: float = THRESHOLD, freq: str | None = N
     out["direction"] = np.where(out["difference"] >= 0, "up", "down")
     out["severity"] = [next((name for limit, name in SEVERITY if abs(v) >= limit), "low") for v in out["z_score"]]
     unit = FREQ_NAMES[freq]
-    out["description"] = [_sentence(row, unit) for row in out.itertuples()]
+    out["description"] = [_sentence(row, unit, currency) for row in out.itertuples()]
     return out[ANOMALY_COLUMNS].reset_index(drop=True)
 
 
-def _sentence(row, unit: str) -> str:
+def _sentence(row, unit: str, currency: str | None) -> str:
     when = f"{unit} of {row.date:%d %b %Y}" if unit != "day" else f"{row.date:%a %d %b %Y}"
     pct = f" ({row.difference_pct:+.0%})" if np.isfinite(row.difference_pct) else ""
     word = "above" if row.direction == "up" else "below"
-    return (f"Sales on the {when} were {row.actual:,.0f}, {abs(row.difference):,.0f} {word} the expected "
-            f"{row.expected:,.0f}{pct}; {row.severity} severity.")
+    return (f"Sales on the {when} were {money(row.actual, currency)}, {money(abs(row.difference), currency)} {word} "
+            f"the expected {money(row.expected, currency)}{pct}; {row.severity} severity.")
 
 
-def explain(anomaly_dates, breakdown: pd.DataFrame, top: int = 3, baseline_weeks: int = 4) -> pd.DataFrame:
+def explain(anomaly_dates, breakdown: pd.DataFrame, top: int = 3, baseline_weeks: int = 4,
+            currency: str | None = None) -> pd.DataFrame:
     """For each date, the dimension values whose revenue moved most, in the direction of the total's move.
 
     A value's expected revenue is its median on the same weekday over the ``baseline_weeks`` weeks before and
@@ -102,8 +104,8 @@ def explain(anomaly_dates, breakdown: pd.DataFrame, top: int = 3, baseline_weeks
                              "rank": rank})
     out = pd.DataFrame(rows, columns=columns[:-1])
     out["description"] = [
-        f"{r.dimension.capitalize()} {r.value}: {r.actual:,.0f} against a usual {r.expected:,.0f} "
-        f"({r.change:+,.0f}" + (f", {r.share_of_change:.0%} of the change)" if np.isfinite(r.share_of_change)
-                               else ")")
+        f"{r.dimension.capitalize()} {r.value}: {money(r.actual, currency)} against a usual "
+        f"{money(r.expected, currency)} ({'+' if r.change >= 0 else ''}{money(r.change, currency)}"
+        + (f", {r.share_of_change:.0%} of the change)" if np.isfinite(r.share_of_change) else ")")
         for r in out.itertuples()]
     return out.sort_values(["date", "dimension", "rank"], ignore_index=True)

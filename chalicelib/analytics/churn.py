@@ -24,6 +24,8 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
+from chalicelib.money import money
+
 FEATURES = ("recency_days", "tenure_days", "orders", "monetary", "aov", "returned", "distinct_products",
             "distinct_categories", "orders_recent", "orders_prior", "spend_recent", "spend_prior",
             "avg_days_between")
@@ -158,20 +160,20 @@ def compare_models(train: pd.DataFrame, test: pd.DataFrame, seed: int = 0) -> tu
 
 
 def churn_risk(train: pd.DataFrame, test: pd.DataFrame, current: pd.DataFrame, *, seed: int = 0,
-               window_days: int = 90) -> ChurnResult:
+               window_days: int = 90, currency: str | None = None) -> ChurnResult:
     """Compare the models, fit the best by ROC AUC, calibrate it on held-out labelled rows, score ``current``.
 
     ``scores`` has customer_id, churn_probability, risk (high/medium/low), drivers (the top three reasons
-    in words, joined by "; ") and driver_1..driver_3, highest risk first.
+    in words, joined by "; ", amounts in ``currency``) and driver_1..driver_3, highest risk first.
     """
     # One thread for OpenMP and BLAS: rows are customers, too few to gain from threads, and on a busy two-core
     # worker OpenMP's spinning threads made one gradient boosting fit take 40 s instead of 0.3 s.
     with threadpool_limits(limits=1):
-        return _churn_risk(train, test, current, seed, window_days)
+        return _churn_risk(train, test, current, seed, window_days, currency)
 
 
 def _churn_risk(train: pd.DataFrame, test: pd.DataFrame, current: pd.DataFrame, seed: int,
-                window_days: int) -> ChurnResult:
+                window_days: int, currency: str | None) -> ChurnResult:
     table, reason = compare_models(train, test, seed)
     if reason:
         return ChurnResult(skipped=reason, window_days=window_days)
@@ -187,7 +189,7 @@ def _churn_risk(train: pd.DataFrame, test: pd.DataFrame, current: pd.DataFrame, 
     x_now = _matrix(current)[x_all.columns]
     proba = calibrated.predict_proba(x_now)[:, 1]
     contributions = local_contributions(calibrated, x_now, x_all.median(), base=proba)
-    drivers = _driver_lists(x_now, contributions, window_days)
+    drivers = _driver_lists(x_now, contributions, window_days, currency)
     scores = pd.DataFrame({
         "customer_id": current["customer_id"].astype(str),
         "churn_probability": np.round(proba, 4),
@@ -242,7 +244,8 @@ def local_contributions(model, features: pd.DataFrame, reference: pd.Series,
     return pd.DataFrame(out, index=features.index, columns=features.columns)
 
 
-def _driver_lists(values: pd.DataFrame, contributions: pd.DataFrame, window: int) -> list[list[str]]:
+def _driver_lists(values: pd.DataFrame, contributions: pd.DataFrame, window: int,
+                  currency: str | None) -> list[list[str]]:
     """Per customer, the top three features that raise their risk, as sentences about their own figures.
 
     The four trend figures count as one driver. Ranking is done on arrays; only the chosen three are put in words.
@@ -257,16 +260,12 @@ def _driver_lists(values: pd.DataFrame, contributions: pd.DataFrame, window: int
     top = np.take_along_axis(grouped, order, axis=1) > 0.02
     out = []
     for row, picked, keep in zip(values.to_dict("records"), order.tolist(), top.tolist(), strict=True):
-        words = [_describe(names[k], row, window) for k, ok in zip(picked, keep, strict=True) if ok]
+        words = [_describe(names[k], row, window, currency) for k, ok in zip(picked, keep, strict=True) if ok]
         out.append([w for w in words if w] or ["nothing in their buying pattern points to leaving"])
     return out
 
 
-def _money(value: float) -> str:
-    return f"{value:,.0f}"
-
-
-def _describe(name: str, row: dict[str, float], window: int) -> str:
+def _describe(name: str, row: dict[str, float], window: int, currency: str | None) -> str:
     get = lambda key: float(row.get(key, np.nan))  # noqa: E731
     if name == "recency_days":
         gap = get("avg_days_between")
@@ -281,10 +280,10 @@ def _describe(name: str, row: dict[str, float], window: int) -> str:
         return f"only {recent:.0f} order(s) in the last {window} days"
     templates = {
         "orders": lambda: f"{get('orders'):.0f} orders in total",
-        "monetary": lambda: f"{_money(get('monetary'))} spent in total",
-        "aov": lambda: f"average order of {_money(get('aov'))}",
+        "monetary": lambda: f"{money(get('monetary'), currency)} spent in total",
+        "aov": lambda: f"average order of {money(get('aov'), currency)}",
         "tenure_days": lambda: f"a customer for {get('tenure_days'):.0f} days",
-        "returned": lambda: f"returned goods worth {_money(get('returned'))}",
+        "returned": lambda: f"returned goods worth {money(get('returned'), currency)}",
         "distinct_products": lambda: f"bought {get('distinct_products'):.0f} different products",
         "distinct_categories": lambda: f"buys from {get('distinct_categories'):.0f} categories",
         "avg_days_between": lambda: (f"usually {get('avg_days_between'):.0f} days between orders"

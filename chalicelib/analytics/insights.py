@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from chalicelib.money import money
+
 INSIGHT_COLUMNS = ["rank", "kind", "artifact", "score", "text"]
 DRIVER_COLUMNS = ["dimension", "value", "current", "previous", "change", "change_pct", "share_of_change"]
 MOSTLY = 0.3  # a category or region "mostly" explains a change when it carries at least this share of it
@@ -78,6 +80,12 @@ def _finite(value: Any) -> bool:
         return False
 
 
+def _currency(results: Results) -> str | None:
+    """The sales' one currency, as the KPI step recorded it (None: unknown or several)."""
+    found = _get(results, "kpis")
+    return found[1].get("currency") if found else None
+
+
 def _names(values: list[str]) -> str:
     return values[0] if len(values) == 1 else ", ".join(values[:-1]) + " and " + values[-1]
 
@@ -95,7 +103,7 @@ def _revenue(results: Results) -> Finding | None:
     change = float(row["change_vs_previous"])
     days = meta.get("period_days", 30)
     text = (f"Revenue {'rose' if change >= 0 else 'fell'} {abs(change):.0%} vs the previous {days} days "
-            f"({float(row['value']):,.0f} against {float(row['previous']):,.0f})")
+            f"({money(row['value'], meta.get('currency'))} against {money(row['previous'], meta.get('currency'))})")
     drivers = _table(meta, "drivers")
     lead = {}
     for dimension in ("category", "region"):
@@ -136,14 +144,14 @@ def _forecast(results: Results) -> Finding | None:
         return None
     _, meta = found
     change, horizon, unit = meta.get("change_vs_recent"), meta.get("horizon"), meta.get("unit", "week")
+    ahead, recent = (money(meta.get(key, 0), _currency(results)) for key in ("forecast_total", "recent_total"))
     if _finite(change):
         change = float(change)
         move = "hold steady" if abs(change) < 0.02 else f"{'rise' if change > 0 else 'fall'} {abs(change):.0%}"
         text = (f"Sales are forecast to {move} over the next {horizon} {unit}s "
-                f"({float(meta['forecast_total']):,.0f} against {float(meta['recent_total']):,.0f} in the last "
-                f"{horizon}).")
+                f"({ahead} against {recent} in the last {horizon}).")
     else:
-        text = f"Sales are forecast at {float(meta.get('forecast_total', 0)):,.0f} over the next {horizon} {unit}s."
+        text = f"Sales are forecast at {ahead} over the next {horizon} {unit}s."
         change = 0.0
     text += " " + str(meta.get("accuracy", ""))
     accuracy = _get(results, "forecast_accuracy")
@@ -180,7 +188,8 @@ def _rfm(results: Results) -> Finding | None:
         n, spent = int(slipping["customers"].sum()), float(slipping["total_spend"].sum())
         return Finding("rfm", "rfm", 42 + min(20.0, n / total * 100),
                        f"{n:,} customers who used to buy often have not bought for a long time (RFM groups "
-                       f"{_names(slipping['segment'].tolist())}); together they have spent {spent:,.0f}.")
+                       f"{_names(slipping['segment'].tolist())}); together they have spent "
+                       f"{money(spent, _currency(results))}.")
     champions = profile[profile["segment"] == "Champions"]
     if champions.empty:
         return None
@@ -201,7 +210,7 @@ def _churn(results: Results) -> Finding | None:
         return Finding("churn", "churn", 30, f"No active customer is at high risk of leaving ({model}).")
     return Finding("churn", "churn", 50 + min(40.0, n / active * 200),
                    f"{n:,} active customers are at high risk of leaving; they are expected to take about "
-                   f"{float(meta.get('revenue_at_risk', 0)):,.0f} a year in sales with them ({model}).")
+                   f"{money(meta.get('revenue_at_risk', 0), _currency(results))} a year in sales with them ({model}).")
 
 
 def _basket(results: Results) -> Finding | None:

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from chalicelib.money import money
+
 WINDOWS = ("current", "previous", "last_year")
 KPI_COLUMNS = ["kpi", "label", "value", "previous", "change_vs_previous", "last_year", "change_vs_last_year",
                "unit", "note"]
@@ -117,8 +119,9 @@ def _definitions(exact_customers: bool) -> list[tuple[str, str, str, str]]:
 
 def compute(daily: pd.DataFrame, period_days: int = 30, month: str | None = None, end=None,
             products: pd.DataFrame | None = None, window_customers: pd.DataFrame | None = None,
-            top_n: int = 10) -> KpiReport:
-    """The KPI set for the period ending ``end`` (or the calendar ``month``), with changes and sparklines."""
+            top_n: int = 10, currency: str | None = None) -> KpiReport:
+    """The KPI set for the period ending ``end`` (or the calendar ``month``), with changes and sparklines;
+    ``currency`` (an ISO code) is how the summary sentence writes revenue."""
     daily = daily.assign(date=pd.to_datetime(daily["date"]).dt.normalize())
     numeric = [c for c in daily.columns if c != "date"]
     daily = daily.groupby("date", as_index=False)[numeric].sum().sort_values("date")
@@ -143,7 +146,7 @@ def compute(daily: pd.DataFrame, period_days: int = 30, month: str | None = None
     table = pd.DataFrame(rows, columns=KPI_COLUMNS)
     share, top = _pareto(products, top_n)
     return KpiReport(table, _series(daily, spans["current"]), spans, share, top,
-                     _summary(table, spans, month is not None))
+                     _summary(table, spans, month is not None, currency))
 
 
 def _series(daily: pd.DataFrame, window: tuple[pd.Timestamp, pd.Timestamp]) -> pd.DataFrame:
@@ -174,12 +177,12 @@ def _pareto(products: pd.DataFrame | None, top_n: int) -> tuple[float | None, pd
     return pareto_share(products), top
 
 
-def _summary(table: pd.DataFrame, spans: dict, is_month: bool) -> str:
+def _summary(table: pd.DataFrame, spans: dict, is_month: bool, currency: str | None) -> str:
     revenue = table.set_index("kpi").loc["revenue"]
     start, stop = spans["current"]
     last = stop - pd.Timedelta(days=1)
     period = f"in {start:%B %Y}" if is_month else f"in the {(stop - start).days} days to {last:%d %b %Y}"
-    parts = [f"Revenue was {revenue['value']:,.0f} {period}"]
+    parts = [f"Revenue was {money(revenue['value'], currency)} {period}"]
     for column, against in (("change_vs_previous", "the period before"), ("change_vs_last_year", "a year earlier")):
         change = revenue[column]
         if np.isfinite(change):

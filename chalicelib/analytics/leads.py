@@ -26,15 +26,16 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 
 from chalicelib.analytics.churn import MAX_FIT_ROWS, capped_sample, local_contributions
 from chalicelib.analytics.customers import few_threads
+from chalicelib.money import money
 
 MIN_CLASS = 5
 MIN_CUSTOMERS = 20
 MAX_LEVELS = 30  # categorical prospect attributes with more distinct values are ids or free text: left out
-BEHAVIOUR_WORDS = {
-    "spend_per_month": lambda v: f"spends {v:,.0f} a month",
-    "orders_per_month": lambda v: f"orders {v:.1f} times a month",
-    "avg_order_value": lambda v: f"average order {v:,.0f}",
-    "days_since_last_order": lambda v: f"last bought {v:.0f} days ago",
+BEHAVIOUR_WORDS = {  # each takes the value and the sales' currency
+    "spend_per_month": lambda v, c: f"spends {money(v, c)} a month",
+    "orders_per_month": lambda v, c: f"orders {v:.1f} times a month",
+    "avg_order_value": lambda v, c: f"average order {money(v, c)}",
+    "days_since_last_order": lambda v, c: f"last bought {v:.0f} days ago",
 }
 
 
@@ -107,7 +108,7 @@ def customer_profiles(features: pd.DataFrame, category: pd.DataFrame | None,
     return profile
 
 
-def _why(row: pd.Series, contribution: pd.Series, reference: pd.Series, target: str) -> str:
+def _why(row: pd.Series, contribution: pd.Series, reference: pd.Series, target: str, currency: str | None) -> str:
     """The two figures that most raise this customer's score above a typical customer's, in words."""
     words = []
     for name, value in contribution.sort_values(ascending=False).items():
@@ -117,7 +118,7 @@ def _why(row: pd.Series, contribution: pd.Series, reference: pd.Series, target: 
             more = row[name] > reference[name]
             words.append(f"{'' if more else 'only '}{row[name]:.0%} of spend on {name[6:]}")
         elif name in BEHAVIOUR_WORDS:
-            words.append(BEHAVIOUR_WORDS[name](row[name]))
+            words.append(BEHAVIOUR_WORDS[name](row[name], currency))
     if not words:
         return f"Buys much like typical {target} buyers"
     return f"Buys like {target} buyers: " + "; ".join(words)
@@ -147,8 +148,10 @@ def _propensity(profile: pd.DataFrame, bought: pd.Series, seed: int) -> tuple[np
 
 def cross_sell_leads(features: pd.DataFrame, category: pd.DataFrame | None, *, target_category: str | None = None,
                      interactions: pd.DataFrame | None = None, product_id: str | None = None,
-                     catalogue: pd.DataFrame | None = None, top: int | None = 100, seed: int = 0) -> Leads:
-    """Customers who have not bought ``target_category`` (or ``product_id``), most likely buyers first.
+                     catalogue: pd.DataFrame | None = None, top: int | None = 100, seed: int = 0,
+                     currency: str | None = None) -> Leads:
+    """Customers who have not bought ``target_category`` (or ``product_id``), most likely buyers first
+    (``currency``: how reasons write amounts).
 
     With neither given, every category with enough buyers is done and the leads are concatenated.
     Columns: target, rank, customer_id, score (0-1 propensity, out-of-fold), reason, spend_per_month,
@@ -169,7 +172,7 @@ def cross_sell_leads(features: pd.DataFrame, category: pd.DataFrame | None, *, t
         name = str(info["product_name"].get(str(product_id), product_id))
         removed = rows.assign(category=str(info["category"].get(str(product_id), "Uncategorised")))
         profile = customer_profiles(features, category, exclude=removed)
-        return _cross_sell_one(profile, set(rows["customer_id"].astype(str)), name, top, seed)
+        return _cross_sell_one(profile, set(rows["customer_id"].astype(str)), name, top, seed, currency)
     if category is None or category.empty:
         return Leads(skipped="Cross-sell by category needs each customer's purchases per category.")
     spent = category[category["amount"] > 0]
@@ -180,7 +183,7 @@ def cross_sell_leads(features: pd.DataFrame, category: pd.DataFrame | None, *, t
         profile = customer_profiles(features, category, exclude=removed)
         buyers = set(removed["customer_id"].astype(str))
         results.append(_cross_sell_one(profile.drop(columns=[f"share:{target}"], errors="ignore"), buyers, target,
-                                       top, seed))
+                                       top, seed, currency))
     done = [r for r in results if r.ok]
     if not done:
         return Leads(skipped=" ".join(r.skipped for r in results if r.skipped))
@@ -190,7 +193,8 @@ def cross_sell_leads(features: pd.DataFrame, category: pd.DataFrame | None, *, t
     return Leads(leads=leads, quality=quality, note=note)
 
 
-def _cross_sell_one(profile: pd.DataFrame, buyers: set[str], target: str, top: int | None, seed: int) -> Leads:
+def _cross_sell_one(profile: pd.DataFrame, buyers: set[str], target: str, top: int | None, seed: int,
+                    currency: str | None) -> Leads:
     bought = pd.Series(profile.index.isin(buyers).astype(int), index=profile.index)
     if min(bought.sum(), len(bought) - bought.sum()) < MIN_CLASS:
         return Leads(skipped=(f"{target}: {bought.sum()} of {len(bought)} customers bought it; leads need at least "
@@ -207,7 +211,7 @@ def _cross_sell_one(profile: pd.DataFrame, buyers: set[str], target: str, top: i
         "rank": np.arange(1, len(order) + 1),
         "customer_id": chosen.index,
         "score": np.round(proba[order], 4),
-        "reason": [_why(chosen.iloc[i], contributions.iloc[i], typical, target) for i in range(len(order))],
+        "reason": [_why(chosen.iloc[i], contributions.iloc[i], typical, target, currency) for i in range(len(order))],
         "spend_per_month": chosen["spend_per_month"].round(2).to_numpy(),
         "orders_per_month": chosen["orders_per_month"].round(2).to_numpy(),
         "days_since_last_order": chosen["days_since_last_order"].to_numpy(),
@@ -218,7 +222,7 @@ def _cross_sell_one(profile: pd.DataFrame, buyers: set[str], target: str, top: i
 # ---------------------------------------------------------------------------------------- product launch ---
 def launch_leads(features: pd.DataFrame, category: pd.DataFrame | None, interactions: pd.DataFrame,
                  catalogue: pd.DataFrame, *, launch_category: str, price_low: float | None = None,
-                 price_high: float | None = None, top: int | None = 100) -> Leads:
+                 price_high: float | None = None, top: int | None = 100, currency: str | None = None) -> Leads:
     """Customers most like the buyers of similar products (same category, within the price band).
 
     Score is the cosine similarity of a customer's standardised profile to the similar buyers' average,
@@ -258,7 +262,7 @@ def launch_leads(features: pd.DataFrame, category: pd.DataFrame | None, interact
             share = profile.iloc[i].get(f"share:{in_category['category'].iloc[0]}", 0.0)
             taste = f"{share:.0%} of spend on {launch_category}; " if share > 0 else ""
             reasons.append(f"Buys like customers of similar {launch_category} products ({taste}"
-                           f"spends {profile.iloc[i]['spend_per_month']:,.0f} a month)")
+                           f"spends {money(profile.iloc[i]['spend_per_month'], currency)} a month)")
     leads = pd.DataFrame({"rank": np.arange(1, len(order) + 1), "customer_id": profile.index[order],
                           "score": np.round((1 + cosine[order]) / 2, 4), "bought_similar": count.iloc[order].to_numpy(),
                           "reason": reasons})

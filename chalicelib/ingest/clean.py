@@ -19,7 +19,6 @@ from chalicelib.errors import ValidationFailed
 from chalicelib.ingest.prefetch import mapped
 from chalicelib.ingest.schema import DATASETS, DATE, INTEGER, NUMBER, TEXT, TIMESTAMP
 from chalicelib.ingest.values import (
-    CURRENCY_SYMBOLS,
     DAY_US,
     NAT,
     NULL_STR,
@@ -30,6 +29,7 @@ from chalicelib.ingest.values import (
     parse_booleans,
     parse_numbers,
 )
+from chalicelib.money import CURRENCY_SYMBOLS
 
 HASH_KEY = "saleslens-rows-1"  # 16 bytes; changing it (or the mixing below) changes every stored fingerprint
 NULL_HASH = np.uint64(0x5A17E5_1E45_0001)

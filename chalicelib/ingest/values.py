@@ -23,7 +23,6 @@ STR = pa.large_string()
 NULL_STR = pa.scalar(None, STR)
 CURRENCY = (r"(?i)^(?:[a-z]{3}|kr|zł|rs|rm|ft|kč|fr|r)\.?|(?i)(?:[a-z]{3}|kr|zł|rs|rm|ft|kč|fr)\.?$"
             r"|[$€£¥₹₽₩₺₴₪₫₱฿¢'\s\x{00a0}\x{202f}]")
-CURRENCY_SYMBOLS = {"€": "EUR", "$": "USD", "US$": "USD", "£": "GBP", "¥": "JPY", "₹": "INR", "CHF": "CHF"}
 PLAIN_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 DMY = r"^(?P<a>\d{1,2})[/.\-](?P<b>\d{1,2})[/.\-](?P<c>\d{2,4})"
 TIMES = ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p", "T%H:%M:%S")

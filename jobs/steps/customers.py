@@ -50,7 +50,7 @@ def churn_step(state: Any) -> Output:
         raise Skip(cutoffs)
     now = state.frame("churn_now")
     result = churn_risk(state.frame("churn_train"), state.frame("churn_test"), now, seed=state.config.seed,
-                        window_days=window)
+                        window_days=window, currency=state.facts.currency)
     if result.models.empty:
         raise Skip(result.skipped)
     comparison = result.models.assign(task="churn", label=result.models["model"],

@@ -54,7 +54,7 @@ def _launch(state: Any, category: str, catalogue: pd.DataFrame) -> tuple[leads.L
     low, high = (price * (1 - band), price * (1 + band)) if price else (None, None)
     result = leads.launch_leads(state.frame("customer_features"), state.frame("customer_category"),
                                 state.frame("interactions"), catalogue, launch_category=category, price_low=low,
-                                price_high=high, top=state.config.leads_per_list)
+                                price_high=high, top=state.config.leads_per_list, currency=state.facts.currency)
     return result, {"category": category, "price_low": low, "price_high": high, "like": str(best["product_name"])}
 
 
@@ -68,7 +68,7 @@ def leads_step(state: Any) -> Output:
         targets = _top_categories(catalogue, config.lead_categories)
         for target in targets:
             result = leads.cross_sell_leads(features, category, target_category=target, top=config.leads_per_list,
-                                            seed=config.seed)
+                                            seed=config.seed, currency=facts.currency)
             _collect(result, "cross_sell", parts, skipped, quality)
         if targets:
             result, meta["launch"] = _launch(state, targets[0], catalogue)

@@ -44,13 +44,13 @@ def kpis_step(state: Any) -> Output:
     """Headline numbers against the previous period and last year, and which categories and regions moved."""
     daily = daily_frame(state)
     report = kpis.compute(daily, period_days=state.config.period_days, products=state.frame("products_current"),
-                          window_customers=_window_customers(state))
+                          window_customers=_window_customers(state), currency=state.facts.currency)
     drivers = insights.change_drivers(state.frame("daily_by_dimension"), report.windows["current"],
                                       report.windows["previous"])
     meta = {"summary": report.summary, "period_days": state.config.period_days,
             "windows": {name: [start, stop] for name, (start, stop) in report.windows.items()},
             "pareto_share": report.pareto_share, "top_products": report.top_products, "drivers": drivers,
-            "series": report.series}
+            "series": report.series, "currency": state.facts.currency}
     return Output({"kpis": (report.kpis, meta)})
 
 
@@ -226,13 +226,13 @@ def forecast_accuracy_step(state: Any) -> Output:
 def anomalies_step(state: Any) -> Output:
     """Unusual days in revenue, each with the categories, products, regions and channels that made it unusual."""
     series = revenue_series(state)
-    found = anomalies.detect(series)
+    found = anomalies.detect(series, currency=state.facts.currency)
     if found.empty:
         return Output({"anomalies": (found.assign(explanation="", top_dimension="", top_value="", top_share=np.nan),
                                      {"explanations": [], "last_day": series.index.max()})},
                       note=f"No unusual days in {len(series):,} days of sales.")
     breakdown = state.frame("daily_by_dimension")
-    explained = anomalies.explain(found["date"], breakdown)
+    explained = anomalies.explain(found["date"], breakdown, currency=state.facts.currency)
     leaders = explained[explained["rank"] == 1].assign(date=lambda f: pd.to_datetime(f["date"]))
     # the headline driver: the most concentrated category, product or region (channels are too few to tell much)
     telling = leaders[leaders["dimension"] != "channel"].sort_values("share_of_change", ascending=False)

@@ -167,6 +167,19 @@ def test_the_whole_plan_on_a_small_sample_finds_the_planted_structure() -> None:
         f"{d}: {v}" for d, v in series.itertuples(index=False)}
     insights, _ = artifacts.read(CTX, run.run_id, "insights")
     assert 5 <= len(insights) <= 10 and set(insights["artifact"]) <= set(state.results)
+    # the sample sells in EUR, so every sentence with an amount says so
+    _, kpi_meta = artifacts.read(CTX, run.run_id, "kpis")
+    assert kpi_meta["currency"] == "EUR" and kpi_meta["summary"].startswith("Revenue was €")
+    amounts = r"\d{1,3}(,\d{3})+(?!\d)|\b\d{4,}\b"
+    with_amounts = insights.loc[insights["kind"].isin(["revenue_change", "forecast"]), "text"]
+    assert len(with_amounts) and with_amounts.str.contains("€").all()
+    anomalies, _ = artifacts.read(CTX, run.run_id, "anomalies")
+    assert anomalies["description"].str.contains(r"were €[\d,]+, €[\d,]+ (above|below) the expected €").all()
+    churn, _ = artifacts.read(CTX, run.run_id, "churn")
+    spent = churn["drivers"][churn["drivers"].str.contains("spent in total|average order of")]
+    assert len(spent) and spent.str.contains(r"€\d").all()
+    leads, _ = artifacts.read(CTX, run.run_id, "leads")
+    assert not leads["reason"].str.contains(rf"(spends|average order) ({amounts})").any()
 
 
 def test_forecast_accuracy_checks_the_previous_published_forecast() -> None:
