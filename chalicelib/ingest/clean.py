@@ -1,12 +1,13 @@
 """Row validation and cleaning: raw text chunks in, typed accepted rows and row-by-row rejects out.
 
-Each column is dictionary-encoded first, so tidying, parsing (:mod:`chalicelib.ingest.values`) and hashing
-run once per distinct value; nothing loops over rows in Python.
+Each column is dictionary-encoded first (:mod:`chalicelib.ingest.encoded`), so tidying, parsing
+(:mod:`chalicelib.ingest.values`) and hashing (:mod:`chalicelib.ingest.fingerprints`) run once per distinct
+value; nothing loops over rows in Python.
 """
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,12 +17,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from chalicelib.errors import ValidationFailed
+from chalicelib.ingest.encoded import TEXT_NULLS, VALUE_NULLS, Encoded, arrow_text, tidy
+from chalicelib.ingest.fingerprints import NULL_HASH, SortedRuns, combine, hash_numbers, isin_sorted
 from chalicelib.ingest.prefetch import mapped
 from chalicelib.ingest.schema import DATASETS, DATE, INTEGER, NUMBER, TEXT, TIMESTAMP
 from chalicelib.ingest.values import (
     DAY_US,
     NAT,
-    NULL_STR,
     STR,
     DateParser,
     decimal_comma,
@@ -31,11 +33,6 @@ from chalicelib.ingest.values import (
 )
 from chalicelib.money import CURRENCY_SYMBOLS
 
-HASH_KEY = "saleslens-rows-1"  # 16 bytes; changing it (or the mixing below) changes every stored fingerprint
-NULL_HASH = np.uint64(0x5A17E5_1E45_0001)
-# Spreadsheet spellings of "no value". "NA" and "-" are only nulls in numbers and dates ("NA" is a region).
-TEXT_NULLS = pa.array(["", "nan", "NaN", "NULL", "null", "Null", "N/A", "n/a", "#N/A"], STR)
-VALUE_NULLS = pa.array(TEXT_NULLS.to_pylist() + ["NA", "na", "None", "none", "-", "--", "#VALUE!"], STR)
 LABELS = {"ts": "date", "unit_price": "unit price", "product_id": "product code", "product_name": "product name",
           "customer_id": "customer id", "order_id": "order id"}
 MISSING = {("ts",): ("missing_date", "missing date"),
@@ -66,119 +63,6 @@ def label(column: str) -> str:
     return LABELS.get(column, column.replace("_", " "))
 
 
-def arrow_text(values: pd.Series, one_chunk: bool = True) -> pa.Array | pa.ChunkedArray:
-    """The column as Arrow strings, zero-copy for pandas' Arrow-backed ``str`` (which ``read_csv`` hands over
-    in many chunks; joining them copies, so callers that can work chunked say ``one_chunk=False``)."""
-    if not isinstance(values.dtype, pd.StringDtype):
-        values = values.astype("str")
-    arr = pa.array(values, type=STR, from_pandas=True)
-    return arr.combine_chunks() if one_chunk and isinstance(arr, pa.ChunkedArray) else arr
-
-
-def dictionary(arr: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
-    """Distinct values and each row's position among them (−1 for null).
-
-    Arrow encodes a chunked column with one memo table, so every chunk carries the same dictionary; if a
-    future version does not, the column is joined and encoded again.
-    """
-    encoded = pc.dictionary_encode(arr)
-    if isinstance(encoded, pa.Array):
-        chunks = [encoded]
-    elif len({(c.dictionary.buffers()[1].address, len(c.dictionary)) for c in encoded.chunks}) == 1:
-        chunks = encoded.chunks
-    else:
-        chunks = [pc.dictionary_encode(arr.combine_chunks())]
-    if not chunks:
-        return pa.array([], STR), np.empty(0, dtype=np.int64)
-    index = np.concatenate([pc.fill_null(c.indices, -1).to_numpy(zero_copy_only=False) for c in chunks])
-    return chunks[0].dictionary.cast(STR), index.astype(np.int64, copy=False)
-
-
-def tidy(arr: pa.Array, nulls: pa.Array = TEXT_NULLS) -> pa.Array:
-    """Trimmed, inner whitespace collapsed, and the spreadsheet spellings of "empty" as null."""
-    arr = pc.utf8_trim_whitespace(pc.replace_substring_regex(arr, r"[\s\x{00a0}\x{202f}]{2,}|[\t\r\n]", " "))
-    return pc.if_else(pc.is_in(arr, value_set=nulls), NULL_STR, arr)
-
-
-@dataclass
-class Encoded:
-    """A column as distinct values plus, per row, the position of its value.
-
-    Cleaning, parsing, matching and hashing then run once per distinct value instead of once per row;
-    a column of mostly distinct values (timestamps) keeps one slot per row instead.
-    """
-
-    uniques: pa.Array
-    index: np.ndarray
-    raw: pa.Array | pa.ChunkedArray | None = None  # the rows as read, reused when tidying changed nothing
-
-    @classmethod
-    def of(cls, values: pd.Series, nulls: pa.Array, per_row_if_distinct: bool = False) -> Encoded:
-        """Encode, unless asked to keep one slot per row when the first rows are mostly distinct (timestamps:
-        encoding a million distinct strings costs more than parsing them)."""
-        arr = arrow_text(values, one_chunk=False)
-        head = arr.slice(0, 5000)
-        if per_row_if_distinct and len(head) and pc.count_distinct(head).as_py() > len(head) // 2:
-            light = pc.ascii_trim_whitespace(arrow_text(values))  # the regex tidy costs 0.2 s per million rows
-            return cls(pc.if_else(pc.is_in(light, value_set=nulls), NULL_STR, light), np.arange(len(arr)))
-        distinct, index = dictionary(arr)
-        index[index < 0] = len(distinct)  # nulls point at the extra null slot at the end
-        uniques = pa.concat_arrays([distinct, pa.nulls(1, STR)])
-        tidied = tidy(uniques, nulls)
-        return cls(tidied, index, arr if tidied.equals(uniques) else None)
-
-    def map(self, transform: Callable[[pa.Array], pa.Array]) -> Encoded:
-        uniques = transform(self.uniques)
-        return Encoded(uniques, self.index, self.raw if uniques.equals(self.uniques) else None)
-
-    def per_row(self, values: np.ndarray) -> np.ndarray:
-        return values[self.index]
-
-    @property
-    def valid(self) -> np.ndarray:
-        return self.per_row(self.uniques.is_valid().to_numpy(zero_copy_only=False))
-
-    def rows(self, at: np.ndarray | None = None) -> pa.Array | pa.ChunkedArray:
-        """The (tidied) text of the rows at ``at``, or of every row."""
-        if self.raw is not None:
-            return self.raw if at is None else self.raw.take(at)
-        return self.uniques.take(self.index if at is None else self.index[at])
-
-    def hashes(self) -> np.ndarray:
-        values = self.uniques.to_numpy(zero_copy_only=False)
-        hashed = pd.util.hash_array(values, hash_key=HASH_KEY, categorize=False)
-        return self.per_row(np.where(pd.isna(values), NULL_HASH, hashed))
-
-
-def combine(parts: list[np.ndarray], size: int) -> np.ndarray:
-    """Mix per-column 64-bit hashes, in column order, into one int64 per row (boost's hash_combine)."""
-    mixed = np.full(size, 0x9E3779B97F4A7C15, dtype=np.uint64)
-    for part in parts:
-        mixed ^= part + np.uint64(0x9E3779B97F4A7C15) + (mixed << np.uint64(6)) + (mixed >> np.uint64(2))
-    return mixed.view(np.int64)
-
-
-def hash_numbers(values: np.ndarray) -> np.ndarray:
-    """Numbers to 6 decimals (so 3 × 0.1 equals 0.30) and −0 as 0; NaN and NaT hash as null."""
-    if values.dtype.kind == "f":
-        with np.errstate(over="ignore", invalid="ignore"):  # rounding huge values would overflow to inf
-            missing, values = np.isnan(values), np.where(np.abs(values) < 1e15, np.round(values, 6), values) + 0.0
-    else:
-        missing = values == NAT
-    return np.where(missing, NULL_HASH, pd.util.hash_array(values))
-
-
-def isin_sorted(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
-    """Membership in a sorted array; the queries are sorted first, which keeps searchsorted cache-friendly."""
-    if not sorted_set.size or not values.size:
-        return np.zeros(len(values), dtype=bool)
-    order = np.argsort(values)
-    at = np.minimum(np.searchsorted(sorted_set, values[order]), sorted_set.size - 1)
-    found = np.empty(len(values), dtype=bool)
-    found[order] = sorted_set[at] == values[order]
-    return found
-
-
 def outliers(codes: np.ndarray, columns: dict[str, np.ndarray], min_rows: int = 5, k: float = 5.0) -> np.ndarray:
     """|x − median| > k × 1.4826 × MAD within each product (``codes``) that has ≥ ``min_rows`` rows.
 
@@ -203,27 +87,6 @@ def outliers(codes: np.ndarray, columns: dict[str, np.ndarray], min_rows: int = 
             far |= (deviation > k * scale) & (scale > 0)
     flag[grouped] = far & (np.bincount(codes)[codes] >= min_rows)
     return flag
-
-
-class SortedRuns:
-    """A growing set of int64 as a few sorted arrays, each at least twice the size of the next (a log-structured
-    merge in miniature): adding a chunk costs about its own size rather than the whole file's, and a lookup
-    searches a handful of arrays. Re-sorting one array per chunk made a 10M-row file move ~4 GB of memory."""
-
-    def __init__(self) -> None:
-        self._runs: list[np.ndarray] = []
-
-    def add(self, values: np.ndarray) -> None:
-        self._runs.append(np.sort(values))
-        while len(self._runs) > 1 and len(self._runs[-2]) <= 2 * len(self._runs[-1]):
-            newer, older = self._runs.pop(), self._runs.pop()
-            self._runs.append(np.sort(np.concatenate([older, newer]), kind="stable"))  # timsort merges two runs
-
-    def contains(self, values: np.ndarray) -> np.ndarray:
-        found = np.zeros(len(values), dtype=bool)
-        for run in self._runs:
-            found |= isin_sorted(values, run)
-        return found
 
 
 class Rejects:

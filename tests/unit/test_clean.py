@@ -333,7 +333,7 @@ def test_random_frames_never_raise_and_conserve_rows(data):
 
 
 def test_sorted_runs_answer_like_one_set_and_stay_few():
-    from chalicelib.ingest.clean import SortedRuns
+    from chalicelib.ingest.fingerprints import SortedRuns
 
     rng = np.random.default_rng(3)
     runs, seen = SortedRuns(), np.empty(0, dtype=np.int64)
