@@ -2,20 +2,35 @@
 serves top-N unbought products per customer, each with a sentence saying why.
 
 Input is ``interactions.sql`` (customer x product: orders, quantity, amount, last_ts) and a catalogue
-(product_id, product_name, category), so the work grows with customers and products, not rows.
-Surprise models learn from at most ``max_ratings`` ratings (whole customers, seeded sample); the comparison
-uses customers inside that sample, and customers outside it are served by the item co-occurrence ranker
-(the ``model`` column says so).
+(product_id, product_name, category), so the work grows with customers and products, not rows. The
+recommenders themselves are in :mod:`chalicelib.analytics.recommenders`. Surprise models learn from at most
+``max_ratings`` ratings (whole customers, seeded sample); the comparison uses customers inside that sample,
+and customers outside it are served by the item co-occurrence ranker (the ``model`` column says so).
 """
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from surprise import SVD, Dataset, KNNBaseline, Reader
+
+from chalicelib.analytics.purchases import (
+    DENSE_CELLS,
+    PurchaseMatrix,
+    clean_interactions,
+    co_buyers,
+    cosine,
+    dense_rows,
+)
+from chalicelib.analytics.recommenders import (
+    COOCCURRENCE,
+    POPULARITY,
+    CoOccurrence,
+    SurpriseModel,
+    candidates,
+    surprise_sample,
+)
 
 K = 10
 MIN_CUSTOMERS = 3
@@ -24,9 +39,6 @@ MIN_EVAL_CUSTOMERS = 10
 MAX_RATINGS = 50_000
 MAX_EVAL_CUSTOMERS = 1_000
 CHUNK = 2_000
-DENSE_CELLS = 4_000_000  # matrices up to this many cells are worked on dense: 32 MB of float64
-POPULARITY, COOCCURRENCE, SVD_NAME, KNN_NAME = "Popularity", "Item co-occurrence", "Surprise SVD", \
-    "Surprise KNNBaseline (item-based)"
 
 
 @dataclass
@@ -42,220 +54,6 @@ class Recommendations:
     @property
     def ok(self) -> bool:
         return self.skipped is None
-
-
-class _Matrix:
-    """Customers x products purchase counts as a sparse matrix, with the id lookups both ways."""
-
-    def __init__(self, interactions: pd.DataFrame, customers: pd.Index | None = None,
-                 products: pd.Index | None = None) -> None:
-        # ids are factorised once; only the distinct ids are looked up (repeated (customer, product) rows add up)
-        customer_codes, customer_ids = pd.factorize(interactions["customer_id"], sort=True)
-        product_codes, product_ids = pd.factorize(interactions["product_id"], sort=True)
-        self.customers = customers if customers is not None else pd.Index(customer_ids)
-        self.products = products if products is not None else pd.Index(product_ids)
-        rows = self.customers.get_indexer(customer_ids)[customer_codes]
-        cols = self.products.get_indexer(product_ids)[product_codes]
-        keep = (customer_codes >= 0) & (product_codes >= 0) & (rows >= 0) & (cols >= 0)
-        self.counts = sparse.csr_matrix((interactions["orders"].to_numpy(float)[keep], (rows[keep], cols[keep])),
-                                        shape=(len(self.customers), len(self.products)))
-        self.bought = (self.counts > 0).astype(np.float64).tocsr()
-
-
-def co_buyers(bought: sparse.csr_matrix) -> np.ndarray | sparse.csr_matrix:
-    """Products x products: how many customers bought both. With few products, dense BLAS over blocks of
-    customers (5x faster than sparse x sparse at 100k customers); sparse when a dense result would be large."""
-    n = bought.shape[1]
-    if n * n > DENSE_CELLS:
-        return (bought.T @ bought).tocsr()
-    gram = np.zeros((n, n))
-    step = max(1, DENSE_CELLS // max(n, 1))
-    for start in range(0, bought.shape[0], step):
-        block = bought[start:start + step].toarray()
-        gram += block.T @ block
-    return gram
-
-
-def cosine(together: np.ndarray | sparse.csr_matrix, buyers: np.ndarray) -> np.ndarray | sparse.csr_matrix:
-    """Co-buyer counts as the cosine of the two products' buyer sets, zero on the diagonal."""
-    if sparse.issparse(together):
-        coo = together.tocoo()
-        keep = coo.row != coo.col
-        row, col = coo.row[keep], coo.col[keep]
-        values = coo.data[keep] / np.sqrt(buyers[row] * buyers[col]).clip(min=1)
-        return sparse.csr_matrix((values, (row, col)), shape=together.shape)
-    out = together / np.sqrt(np.outer(buyers, buyers)).clip(min=1)
-    np.fill_diagonal(out, 0)
-    return out
-
-
-def dense_rows(matrix: np.ndarray | sparse.csr_matrix, rows: np.ndarray) -> np.ndarray:
-    return matrix[rows].toarray() if sparse.issparse(matrix) else matrix[rows]
-
-
-def _clean(interactions: pd.DataFrame) -> pd.DataFrame:
-    frame = interactions.dropna(subset=["customer_id", "product_id"]).copy()
-    frame["customer_id"] = frame["customer_id"].astype(str)
-    frame["product_id"] = frame["product_id"].astype(str)
-    orders = frame["orders"] if "orders" in frame else pd.Series(1, index=frame.index)
-    frame["orders"] = pd.to_numeric(orders, errors="coerce").fillna(1).clip(lower=1)
-    if "last_ts" in frame:
-        frame["last_ts"] = pd.to_datetime(frame["last_ts"], errors="coerce")
-    return frame.reset_index(drop=True)
-
-
-def purchase_ratings(interactions: pd.DataFrame) -> pd.DataFrame:
-    """Purchase counts as 1-5 ratings on a log scale: one order is a mild 'like', heavy repeat buys a 5."""
-    frame = _clean(interactions)
-    cap = max(2.0, float(frame["orders"].quantile(0.99))) if len(frame) else 2.0
-    rating = 1 + 4 * np.log1p(frame["orders"] - 1) / np.log1p(cap - 1)
-    return frame[["customer_id", "product_id"]].assign(rating=np.clip(rating, 1, 5).round(3))
-
-
-# ------------------------------------------------------------------------------------------------ models ---
-class _Popularity:
-    name = POPULARITY
-
-    def fit(self, m: _Matrix, seed: int) -> _Popularity:
-        self.scores_ = np.asarray(m.bought.sum(axis=0)).ravel()
-        return self
-
-    def score(self, m: _Matrix, rows: np.ndarray) -> np.ndarray:
-        return np.tile(self.scores_, (len(rows), 1))
-
-
-class _CoOccurrence:
-    """Implicit item-to-item ranker: cosine similarity of products' buyer sets, summed over what was bought."""
-
-    name = COOCCURRENCE
-
-    def fit(self, m: _Matrix, seed: int) -> _CoOccurrence:
-        self.popularity_ = np.asarray(m.bought.sum(axis=0)).ravel()
-        self.similarity_ = cosine(co_buyers(m.bought), self.popularity_)
-        return self
-
-    def score(self, m: _Matrix, rows: np.ndarray) -> np.ndarray:
-        scores = m.bought[rows] @ self.similarity_
-        scores = scores.toarray() if sparse.issparse(scores) else np.asarray(scores)
-        # a tiny popularity term breaks ties among products nobody co-bought
-        return scores + 1e-6 * self.popularity_ / max(self.popularity_.max(), 1.0)
-
-
-def surprise_sample(m: _Matrix, max_ratings: int, seed: int) -> np.ndarray:
-    """Which customers the Surprise models learn from: all, or whole customers in seeded random order up to
-    ``max_ratings`` ratings (Surprise fits in pure Python loops, so its cost grows with ratings)."""
-    per_customer = np.diff(m.counts.indptr)
-    if per_customer.sum() <= max_ratings:
-        return np.ones(len(per_customer), dtype=bool)
-    order = np.random.default_rng(seed).permutation(len(per_customer))
-    fits = np.cumsum(per_customer[order]) <= max_ratings
-    fits[0] = True  # at least one customer, however many products they bought
-    chosen = np.zeros(len(per_customer), dtype=bool)
-    chosen[order[fits]] = True
-    return chosen
-
-
-class _Surprise(ABC):
-    """Shared plumbing for the Surprise models: ratings in, a trainset on a bounded customer sample."""
-
-    name = ""
-
-    def __init__(self, max_ratings: int) -> None:
-        self.max_ratings = max_ratings
-
-    @abstractmethod
-    def _algo(self, seed: int):
-        """The unfitted Surprise algorithm."""
-
-    @abstractmethod
-    def score(self, m: _Matrix, rows: np.ndarray) -> np.ndarray:
-        """Estimated rating of every product for the customers at ``rows``."""
-
-    def fit(self, m: _Matrix, seed: int) -> _Surprise:
-        coo = m.counts.tocoo()
-        keep = surprise_sample(m, self.max_ratings, seed)[coo.row]
-        ratings = purchase_ratings(pd.DataFrame({"customer_id": m.customers[coo.row[keep]],
-                                                 "product_id": m.products[coo.col[keep]], "orders": coo.data[keep]}))
-        data = Dataset.load_from_df(ratings[["customer_id", "product_id", "rating"]], Reader(rating_scale=(1, 5)))
-        self.trainset_ = data.build_full_trainset()
-        self.algo_ = self._algo(seed)
-        self.algo_.fit(self.trainset_)
-        self.known_ = np.array([self.trainset_.knows_user(self._inner_user(c)) for c in m.customers])
-        return self
-
-    def _inner_user(self, raw: str) -> int:
-        try:
-            return self.trainset_.to_inner_uid(raw)
-        except ValueError:
-            return -1
-
-    def _inner_items(self, m: _Matrix) -> np.ndarray:
-        out = np.full(len(m.products), -1)
-        for j, raw in enumerate(m.products):
-            try:
-                out[j] = self.trainset_.to_inner_iid(raw)
-            except ValueError:
-                pass
-        return out
-
-
-class _SVD(_Surprise):
-    name = SVD_NAME
-
-    def _algo(self, seed: int):
-        return SVD(n_factors=30, n_epochs=30, random_state=seed)
-
-    def score(self, m: _Matrix, rows: np.ndarray) -> np.ndarray:
-        """SVD's own estimate, mu + b_u + b_i + p_u . q_i, computed for all pairs at once from its fitted factors."""
-        algo, items = self.algo_, self._inner_items(m)
-        known_item = items >= 0
-        item_bias = np.where(known_item, algo.bi[np.maximum(items, 0)], 0.0)
-        factors = np.where(known_item[:, None], algo.qi[np.maximum(items, 0)], 0.0)
-        users = np.array([self._inner_user(c) for c in m.customers[rows]])
-        known_user = users >= 0
-        user_bias = np.where(known_user, algo.bu[np.maximum(users, 0)], 0.0)
-        user_factors = np.where(known_user[:, None], algo.pu[np.maximum(users, 0)], 0.0)
-        return self.trainset_.global_mean + user_bias[:, None] + item_bias[None, :] + user_factors @ factors.T
-
-
-class _KNN(_Surprise):
-    name = KNN_NAME
-
-    def _algo(self, seed: int):
-        return KNNBaseline(k=40, sim_options={"name": "pearson_baseline", "user_based": False}, verbose=False)
-
-    def score(self, m: _Matrix, rows: np.ndarray) -> np.ndarray:
-        """Surprise's own KNNBaseline estimate for every product at once (its ``estimate`` is one pair per Python
-        call): the baseline mu + b_u + b_i, plus the similarity-weighted residuals of the ``k`` products most
-        similar to i among those the customer rated, counting only positive similarities."""
-        algo, trainset = self.algo_, self.trainset_
-        items = self._inner_items(m)
-        known = np.flatnonzero(items >= 0)
-        scores = np.full((len(rows), len(m.products)), -np.inf)
-        mu, k = trainset.global_mean, algo.k
-        for r, row in enumerate(rows):
-            user = self._inner_user(m.customers[row])
-            if user < 0:
-                continue
-            rated = np.array(trainset.ur[user])
-            neighbours, ratings = rated[:, 0].astype(int), rated[:, 1]
-            residual = ratings - (mu + algo.bi[neighbours] + algo.bu[user])
-            sim = algo.sim[np.ix_(items[known], neighbours)]
-            if sim.shape[1] > k:
-                nearest = np.argpartition(-sim, k - 1, axis=1)[:, :k]
-                sim, residual_k = np.take_along_axis(sim, nearest, axis=1), residual[nearest]
-            else:
-                residual_k = np.broadcast_to(residual, sim.shape)
-            weight = np.where(sim > 0, sim, 0.0)
-            total = weight.sum(axis=1)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                shift = np.where(total > 0, (weight * residual_k).sum(axis=1) / total, 0.0)
-            scores[r, known] = mu + algo.bu[user] + algo.bi[items[known]] + shift
-        return scores
-
-
-def _candidates(seed: int, max_ratings: int) -> list:
-    return [_Popularity(), _CoOccurrence(), _SVD(max_ratings), _KNN(max_ratings)]
 
 
 # -------------------------------------------------------------------------------------------- evaluation ---
@@ -282,9 +80,9 @@ def _top(scores: np.ndarray, exclude: sparse.csr_matrix, k: int) -> np.ndarray:
 def evaluate(interactions: pd.DataFrame, *, k: int = K, seed: int = 0, max_ratings: int = MAX_RATINGS,
              max_customers: int = MAX_EVAL_CUSTOMERS) -> tuple[pd.DataFrame, str | None]:
     """HitRate@k, Precision@k and nDCG@k of each recommender on each customer's latest purchase(s)."""
-    frame = _clean(interactions)
+    frame = clean_interactions(interactions)
     train, test = _holdout(frame)
-    m = _Matrix(train, products=pd.Index(sorted(frame["product_id"].unique())))
+    m = PurchaseMatrix(train, products=pd.Index(sorted(frame["product_id"].unique())))
     # compare every model on customers the Surprise models learned from, so none is judged on strangers
     sampled = set(m.customers[surprise_sample(m, max_ratings, seed)])
     customers = np.array([c for c in test["customer_id"].unique() if c in sampled])
@@ -295,10 +93,10 @@ def evaluate(interactions: pd.DataFrame, *, k: int = K, seed: int = 0, max_ratin
     if len(customers) > max_customers:
         customers = np.random.default_rng(seed).choice(customers, max_customers, replace=False)
     rows = m.customers.get_indexer(customers)
-    held = _Matrix(test[test["customer_id"].isin(customers)], customers=m.customers[rows], products=m.products)
+    held = PurchaseMatrix(test[test["customer_id"].isin(customers)], customers=m.customers[rows], products=m.products)
     truth = held.bought
     results = []
-    for model in _candidates(seed, max_ratings):
+    for model in candidates(seed, max_ratings):
         model.fit(m, seed)
         top = _top(model.score(m, rows), m.bought[rows], k)
         hits = np.take_along_axis(truth.toarray(), top, axis=1) > 0
@@ -332,7 +130,7 @@ def _names(names: list[str]) -> str:
 class _Explainer:
     """Why a product suits a customer, from evidence a person can check: co-buyers, then favourite category."""
 
-    def __init__(self, m: _Matrix, info: pd.DataFrame, model: str) -> None:
+    def __init__(self, m: PurchaseMatrix, info: pd.DataFrame, model: str) -> None:
         self.m, self.model = m, model
         self.names = info["product_name"].to_numpy()
         self.category = info["category"].to_numpy()
@@ -400,7 +198,7 @@ class _Explainer:
 def popular_products(interactions: pd.DataFrame, catalogue: pd.DataFrame | None = None, *, n: int = K,
                      category: str | None = None, exclude: set[str] | None = None) -> pd.DataFrame:
     """Best sellers by number of buyers, within a category when one is given (the cold-start fallback)."""
-    frame = _clean(interactions)
+    frame = clean_interactions(interactions)
     buyers = frame.groupby("product_id")["customer_id"].nunique().sort_values(ascending=False, kind="stable")
     info = _catalogue(catalogue, buyers.index)
     table = info.assign(score=buyers.astype(float)).reset_index()
@@ -425,7 +223,7 @@ def recommend(interactions: pd.DataFrame, catalogue: pd.DataFrame | None = None,
     """
     if interactions is None or interactions.empty or "customer_id" not in interactions:
         return Recommendations(skipped="No purchases with customer ids, so there is nobody to recommend to.")
-    frame = _clean(interactions)
+    frame = clean_interactions(interactions)
     n_customers, n_products = frame["customer_id"].nunique(), frame["product_id"].nunique()
     if n_customers < MIN_CUSTOMERS or n_products < MIN_PRODUCTS:
         return Recommendations(skipped=(f"{n_customers} customer(s) and {n_products} product(s) with purchases; "
@@ -435,9 +233,9 @@ def recommend(interactions: pd.DataFrame, catalogue: pd.DataFrame | None = None,
     chosen = evaluation.loc[0, "model"] if not evaluation.empty else COOCCURRENCE
     if note:
         note += f" Using {chosen} without a comparison."
-    m = _Matrix(frame)
-    model = next(c for c in _candidates(seed, max_ratings) if c.name == chosen).fit(m, seed)
-    backup = _CoOccurrence().fit(m, seed) if isinstance(model, _Surprise) else None
+    m = PurchaseMatrix(frame)
+    model = next(c for c in candidates(seed, max_ratings) if c.name == chosen).fit(m, seed)
+    backup = CoOccurrence().fit(m, seed) if isinstance(model, SurpriseModel) else None
     info = _catalogue(catalogue, m.products)
     explainer = _Explainer(m, info, chosen)
     wanted = list(m.customers) if customers is None else [str(c) for c in customers]
@@ -456,7 +254,7 @@ def recommend(interactions: pd.DataFrame, catalogue: pd.DataFrame | None = None,
     return Recommendations(items=items, evaluation=evaluation, model=chosen, note=note or "")
 
 
-def _rank(model, backup, m: _Matrix, rows: np.ndarray, n: int, info: pd.DataFrame,
+def _rank(model, backup, m: PurchaseMatrix, rows: np.ndarray, n: int, info: pd.DataFrame,
           explainer: _Explainer) -> pd.DataFrame:
     if not len(rows):
         return pd.DataFrame()

@@ -8,6 +8,16 @@ import pandas as pd
 import pytest
 
 from chalicelib.analytics import recommend as rec
+from chalicelib.analytics.purchases import PurchaseMatrix, clean_interactions, purchase_ratings
+from chalicelib.analytics.recommenders import (
+    COOCCURRENCE,
+    KNN_NAME,
+    POPULARITY,
+    SVD_NAME,
+    CoOccurrence,
+    KNNModel,
+    SVDModel,
+)
 from chalicelib.query.aggregates import sql
 from chalicelib.samples.generator import retail
 
@@ -34,12 +44,12 @@ def result(shop):
 def test_chosen_model_beats_popularity(result):
     assert result.ok, result.skipped
     table = result.evaluation.set_index("model")
-    assert set(table.index) == {rec.POPULARITY, rec.COOCCURRENCE, rec.SVD_NAME, rec.KNN_NAME}
+    assert set(table.index) == {POPULARITY, COOCCURRENCE, SVD_NAME, KNN_NAME}
     assert {"hit_rate", "precision", "ndcg"} <= set(table.columns)
     assert result.model == table["hit_rate"].idxmax()
-    assert result.model != rec.POPULARITY
-    assert table.loc[result.model, "hit_rate"] > table.loc[rec.POPULARITY, "hit_rate"] + 0.03
-    assert table.loc[result.model, "ndcg"] > table.loc[rec.POPULARITY, "ndcg"]
+    assert result.model != POPULARITY
+    assert table.loc[result.model, "hit_rate"] > table.loc[POPULARITY, "hit_rate"] + 0.03
+    assert table.loc[result.model, "ndcg"] > table.loc[POPULARITY, "ndcg"]
 
 
 def test_never_recommends_what_was_bought(shop, result):
@@ -81,8 +91,8 @@ def test_unknown_customer_gets_best_sellers_with_a_reason(shop):
 def test_svd_scores_are_surprises_own_predictions(shop):
     interactions, _ = shop
     small = interactions[interactions["customer_id"].isin(interactions["customer_id"].unique()[:60])]
-    matrix = rec._Matrix(rec._clean(small))
-    model = rec._SVD(rec.MAX_RATINGS).fit(matrix, seed=0)
+    matrix = PurchaseMatrix(clean_interactions(small))
+    model = SVDModel(rec.MAX_RATINGS).fit(matrix, seed=0)
     rows = np.arange(5)
     scores = model.score(matrix, rows)
     for r in rows:
@@ -94,7 +104,7 @@ def test_svd_scores_are_surprises_own_predictions(shop):
 def test_ratings_are_log_scaled_into_one_to_five():
     frame = pd.DataFrame({"customer_id": ["a", "a", "b", "b"], "product_id": ["x", "y", "x", "z"],
                           "orders": [1, 3, 40, 2]})
-    ratings = rec.purchase_ratings(frame)["rating"]
+    ratings = purchase_ratings(frame)["rating"]
     assert ratings.between(1, 5).all() and ratings.iloc[0] == 1 and ratings.iloc[2] == 5
     assert ratings.iloc[0] < ratings.iloc[3] < ratings.iloc[1] < ratings.iloc[2]
 
@@ -125,10 +135,10 @@ def test_tiny_shop_recommends_without_a_comparison():
 
 def test_customers_outside_the_surprise_sample_get_the_co_occurrence_list(shop):
     interactions, catalogue = shop
-    matrix = rec._Matrix(rec._clean(interactions))
-    model = rec._SVD(max_ratings=3_000).fit(matrix, seed=0)
+    matrix = PurchaseMatrix(clean_interactions(interactions))
+    model = SVDModel(max_ratings=3_000).fit(matrix, seed=0)
     assert model.known_.any() and not model.known_.all()
-    backup = rec._CoOccurrence().fit(matrix, seed=0)
+    backup = CoOccurrence().fit(matrix, seed=0)
     info = rec._catalogue(catalogue, matrix.products)
     rows = np.arange(40)
     out = rec._rank(model, backup, matrix, rows, 5, info, rec._Explainer(matrix, info, model.name))
@@ -139,8 +149,8 @@ def test_customers_outside_the_surprise_sample_get_the_co_occurrence_list(shop):
 
 def test_knn_scores_all_products_exactly_as_surprise_estimates_each_pair(shop):
     interactions, _ = shop
-    matrix = rec._Matrix(rec._clean(interactions))
-    model = rec._KNN(max_ratings=20_000).fit(matrix, seed=0)
+    matrix = PurchaseMatrix(clean_interactions(interactions))
+    model = KNNModel(max_ratings=20_000).fit(matrix, seed=0)
     rows = np.arange(0, len(matrix.customers), 50)
     scores = model.score(matrix, rows)
     items = model._inner_items(matrix)
