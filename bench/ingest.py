@@ -33,7 +33,7 @@ DATA_DIR = Path(os.environ.get("SL_BENCH_DIR", Path(tempfile.gettempdir()) / "sa
 
 def sample_csv(rows: int) -> Path:
     """A retail CSV of about ``rows`` order lines (generated once, then reused)."""
-    from chalicelib.samples.generator import retail, write_csv
+    from chalicelib.samples import retail, write_csv
 
     path = DATA_DIR / f"retail-{rows}.csv"
     if not path.exists():

@@ -4,11 +4,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["PlantedAnomaly", "SampleTruth", "dealer", "retail", "truth", "write_csv"]
+_HOME = {"PlantedAnomaly": "generator", "SampleTruth": "generator", "retail": "generator", "truth": "generator",
+         "dealer": "cars", "write_csv": "files"}
+__all__ = sorted(_HOME)
 
 
 def __getattr__(name: str) -> Any:
-    # imported lazily so `python -m chalicelib.samples.generator` does not load the module twice
-    if name in __all__:
-        return getattr(importlib.import_module("chalicelib.samples.generator"), name)
+    # imported lazily so `python -m chalicelib.samples.files` does not load its module twice
+    if name in _HOME:
+        return getattr(importlib.import_module(f"chalicelib.samples.{_HOME[name]}"), name)
     raise AttributeError(name)

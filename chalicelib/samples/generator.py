@@ -10,18 +10,14 @@ spending; product pairs usually bought in the same order; churners who stop buyi
 """
 from __future__ import annotations
 
-import argparse
-import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
 CATEGORIES = ("Bikes", "Apparel", "Accessories", "Nutrition", "Camping")
 REGIONS = ("North", "South", "East", "West")
@@ -90,7 +86,7 @@ class SampleTruth:
 
 
 @dataclass(frozen=True)
-class _World:
+class World:
     start: np.datetime64
     days: int
     product_ids: np.ndarray
@@ -110,7 +106,7 @@ class _World:
     anomalies: tuple[tuple[int, str, int, float], ...]  # (day, direction, category or -1, factor)
 
 
-def _world(seed: int, customers: int, products: int, start: str, days: int) -> _World:
+def world(seed: int, customers: int, products: int, start: str, days: int) -> World:
     if products < 2 * len(CATEGORIES) or customers < 20 or days < 28:
         raise ValueError("A sample needs at least 10 products, 20 customers and 28 days")
     rng = np.random.default_rng([seed, 0])
@@ -154,7 +150,7 @@ def _world(seed: int, customers: int, products: int, start: str, days: int) -> _
             k += 1
         else:
             anomalies.append((int(day), "down", -1, 0.1))
-    return _World(
+    return World(
         start=np.datetime64(pd.Timestamp(start).date(), "D"), days=days,
         product_ids=np.array([f"P{p + 1:04d}" for p in range(products)]), product_names=np.array(names),
         product_category=category, price=np.array(prices), popularity=popularity,
@@ -164,7 +160,7 @@ def _world(seed: int, customers: int, products: int, start: str, days: int) -> _
         anomalies=tuple(anomalies))
 
 
-def _intensity(world: _World, yearly_growth: float = 0.25) -> np.ndarray:
+def intensity(world: World, yearly_growth: float = 0.25) -> np.ndarray:
     """Relative orders per day: trend x weekly x yearly (summer peak, a few weeks of Christmas shopping)."""
     days = world.start + np.arange(world.days)
     t = np.arange(world.days) / 365.25
@@ -177,7 +173,7 @@ def _intensity(world: _World, yearly_growth: float = 0.25) -> np.ndarray:
 def truth(seed: int = 7, customers: int = 500, products: int = 50, start: str = "2024-01-01",
           days: int = 730) -> SampleTruth:
     """The planted facts of ``retail(seed, customers, products, start, days)`` (any ``target_rows``)."""
-    w = _world(seed, customers, products, start, days)
+    w = world(seed, customers, products, start, days)
     day = lambda d: (w.start + np.timedelta64(d, "D")).astype(object)  # noqa: E731
     anomalies = tuple(
         PlantedAnomaly(day(d), kind, "category" if c >= 0 else None, CATEGORIES[c] if c >= 0 else None, f,
@@ -195,7 +191,7 @@ def truth(seed: int = 7, customers: int = 500, products: int = 50, start: str = 
         weekly_pattern=tuple(WEEKLY.tolist()), yearly_growth=0.25)
 
 
-def _product_cdfs(w: _World) -> np.ndarray:
+def _product_cdfs(w: World) -> np.ndarray:
     """Per group and category, the cumulative choice probabilities over that category's products."""
     n_cat, n_groups = len(CATEGORIES), len(GROUPS)
     per_cat = max(np.bincount(w.product_category, minlength=n_cat))
@@ -208,14 +204,14 @@ def _product_cdfs(w: _World) -> np.ndarray:
     return cdf
 
 
-def _line_value(w: _World, g: int, c: int) -> float:
+def _line_value(w: World, g: int, c: int) -> float:
     """Expected revenue of one order line of category ``c`` bought by group ``g``."""
     idx = np.flatnonzero(w.product_category == c)
     p = w.popularity[idx] * w.price[idx] ** list(GROUPS.values())[g]["price_appetite"]
     return float(np.sum(p * w.price[idx]) / p.sum()) * _mean_quantity(c)
 
 
-def _group_order_value(w: _World, g: int) -> float:
+def _group_order_value(w: World, g: int) -> float:
     """Expected revenue of one order of group ``g`` (before pairs), to size promotions and rank spending."""
     spec = list(GROUPS.values())[g]
     return sum(share * _line_value(w, g, c) for c, share in enumerate(spec["taste"])) * (1 + spec["lines"])
@@ -225,7 +221,7 @@ def _mean_quantity(c: int) -> float:
     return {"Nutrition": 2.5, "Apparel": 1.3}.get(CATEGORIES[c], 1.0)
 
 
-def _pick_customers(rng: np.random.Generator, w: _World, day: np.ndarray, cdf: np.ndarray) -> np.ndarray:
+def pick_customers(rng: np.random.Generator, w: World, day: np.ndarray, cdf: np.ndarray) -> np.ndarray:
     """Draw a customer per order by weight, redrawing those not yet signed up or already churned."""
     out = np.searchsorted(cdf, rng.random(day.size))
     todo = np.arange(day.size)
@@ -252,15 +248,15 @@ def _draw(rng: np.random.Generator, cdfs: np.ndarray, row: np.ndarray) -> np.nda
     return np.searchsorted(flat, row + rng.random(row.size), side="right") - row * k
 
 
-def _strings(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
+def id_strings(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
     """Ids like O00012345, built in Arrow because Python string formatting is too slow at 10M rows."""
     digits = pc.utf8_lpad(pa.array(numbers).cast(pa.string()), width, "0")
     return pc.binary_join_element_wise(prefix, digits, "")
 
 
-def _retail_chunk(w: _World, rng: np.random.Generator, first_day: int, n_days: int, per_day: float,
+def _retail_chunk(w: World, rng: np.random.Generator, first_day: int, n_days: int, per_day: float,
                   first_order: int) -> tuple[pd.DataFrame, int]:
-    lam = per_day * _intensity(w)[first_day:first_day + n_days]
+    lam = per_day * intensity(w)[first_day:first_day + n_days]
     days = np.arange(first_day, first_day + n_days)
     outage = {d: f for d, kind, _, f in w.anomalies if kind == "down"}
     promo = {d: (c, f) for d, kind, c, f in w.anomalies if kind == "up"}
@@ -278,7 +274,7 @@ def _retail_chunk(w: _World, rng: np.random.Generator, first_day: int, n_days: i
             order_cat = np.concatenate([order_cat, np.full(extra, c)])
     n = order_day.size
     weights = np.cumsum(w.customer_weight) / w.customer_weight.sum()
-    customer = _pick_customers(rng, w, order_day, weights)
+    customer = pick_customers(rng, w, order_day, weights)
     group = w.customer_group[customer]
     lines_mean = np.array([g["lines"] for g in GROUPS.values()])
     n_lines = 1 + np.minimum(rng.poisson(lines_mean[group]), 5)
@@ -324,7 +320,7 @@ def _retail_chunk(w: _World, rng: np.random.Generator, first_day: int, n_days: i
     is_return = np.concatenate([np.zeros(product.size, bool), np.ones(ret.size, bool)])
     sign = np.where(is_return, -1, 1)
     quantity = qty[rows] * sign
-    order_ids = pa.concat_arrays([_strings("O", order_no, 8), _strings("R", order_no[ret], 8)])
+    order_ids = pa.concat_arrays([id_strings("O", order_no, 8), id_strings("R", order_no[ret], 8)])
     frame = _frame(
         ts=np.concatenate([ts, ret_ts]), order_id=order_ids, customer=customer[order_of_line][rows],
         product=product[rows], quantity=quantity, unit_price=price[rows], channel=(~online[order_of_line][rows]),
@@ -332,7 +328,7 @@ def _retail_chunk(w: _World, rng: np.random.Generator, first_day: int, n_days: i
     return frame.sort_values("ts", kind="stable", ignore_index=True), n
 
 
-def _frame(ts, order_id, customer, product, quantity, unit_price, channel, is_return, w: _World) -> pd.DataFrame:
+def _frame(ts, order_id, customer, product, quantity, unit_price, channel, is_return, w: World) -> pd.DataFrame:
     cat = lambda codes, names: pd.Categorical.from_codes(codes, categories=list(names))  # noqa: E731
     return pd.DataFrame({
         "ts": pd.to_datetime(ts.astype("datetime64[s]")).as_unit("us"),
@@ -352,7 +348,7 @@ def _frame(ts, order_id, customer, product, quantity, unit_price, channel, is_re
     })
 
 
-def _plan(rows_per_day: float, target_rows: int | None, base_rows: float, chunk_rows: int) -> tuple[float, int]:
+def plan_chunks(rows_per_day: float, target_rows: int | None, base_rows: float, chunk_rows: int) -> tuple[float, int]:
     """How much to scale the daily volume, and how many days go in one chunk."""
     scale = 1.0 if target_rows is None else target_rows / base_rows
     return scale, max(1, int(chunk_rows / max(rows_per_day * scale, 1e-9)))
@@ -366,11 +362,11 @@ def retail(seed: int = 7, customers: int = 500, products: int = 50, start: str =
     rows. Chunks cover consecutive day blocks and are sorted by ``ts`` within themselves (a return can land in a
     later chunk's dates).
     """
-    w = _world(seed, customers, products, start, days)
+    w = world(seed, customers, products, start, days)
     orders_per_day = 36.0
     lines_per_order = 1.93  # measured average including pairs, promotions and returns
-    base_rows = orders_per_day * float(_intensity(w).sum()) * lines_per_order
-    scale, per_chunk = _plan(orders_per_day * lines_per_order * 1.3, target_rows, base_rows, chunk_rows)
+    base_rows = orders_per_day * float(intensity(w).sum()) * lines_per_order
+    scale, per_chunk = plan_chunks(orders_per_day * lines_per_order * 1.3, target_rows, base_rows, chunk_rows)
     next_order, next_row = 1, 0
     for i, first in enumerate(range(0, days, per_chunk)):
         rng = np.random.default_rng([seed, 1, i])
@@ -379,118 +375,3 @@ def retail(seed: int = 7, customers: int = 500, products: int = 50, start: str =
         chunk.index += next_row  # chunks concatenate into one clean RangeIndex
         next_order, next_row = next_order + n_orders, next_row + len(chunk)
         yield chunk
-
-
-# ---------------------------------------------------------------------------------------------- car dealer ----
-_MAKES = {
-    "Toyota": (("Corolla", 24000), ("RAV4", 36000), ("Yaris", 19000), ("Camry", 33000)),
-    "Volkswagen": (("Golf", 28000), ("Polo", 20000), ("Tiguan", 38000), ("ID.4", 45000)),
-    "BMW": (("3 Series", 46000), ("X3", 55000), ("1 Series", 34000), ("i4", 60000)),
-    "Ford": (("Fiesta", 18000), ("Focus", 24000), ("Kuga", 33000), ("Mustang Mach-E", 52000)),
-    "Skoda": (("Octavia", 27000), ("Fabia", 18500), ("Kodiaq", 39000), ("Enyaq", 44000)),
-}
-_DEALERS = {"North": ("Nordstadt Autohaus", "Harbour Motors"), "South": ("Alpine Cars", "Sunvale Motors"),
-            "East": ("Riverside Auto", "Eastgate Cars"), "West": ("Westfield Motors", "Coastline Auto")}
-_VIN_CHARS = np.array(list("ABCDEFGHJKLMNPRSTUVWXYZ0123456789"))
-
-
-def dealer(seed: int = 7, customers: int = 3000, start: str = "2024-01-01", days: int = 730,
-           target_rows: int | None = None, chunk_rows: int = 500_000) -> Iterator[pd.DataFrame]:
-    """Yield a car dealer group's sales: make as category, model as product (a model code and its name), each car's
-    VIN as an extra column, dealer as channel, quantity 1 and car prices; closed on Sundays; a few customers
-    come back for a second car."""
-    w = _world(seed, customers, 10, start, days)
-    models = [(make, model, price) for make, items in _MAKES.items() for model, price in items]
-    dealer_names = [name for region in REGIONS for name in _DEALERS[region]]
-    scale, per_chunk = _plan(8.0 * 1.5, target_rows, 8.0 * float(_intensity(w).sum()) * 6 / 7, chunk_rows)
-    per_day, next_order = 8.0 * scale, 1
-    weekly = np.where(pd.date_range(start, periods=days).day_of_week == 6, 0.0, 1.0)  # closed on Sundays
-    lam_all = per_day * _intensity(w) * weekly
-    customer_cdf = np.cumsum(np.ones(customers)) / customers
-    popularity = np.random.default_rng([seed, 2]).pareto(1.5, len(models)) + 0.2
-    model_cdf = np.cumsum(popularity) / popularity.sum()
-    for i, first in enumerate(range(0, days, per_chunk)):
-        rng = np.random.default_rng([seed, 3, i])
-        day_idx = np.arange(first, min(first + per_chunk, days))
-        sale_day = np.repeat(day_idx, rng.poisson(lam_all[day_idx]))
-        n = sale_day.size
-        customer = _pick_customers(rng, w, sale_day, customer_cdf)
-        m = np.searchsorted(model_cdf, rng.random(n))
-        region = w.customer_region[customer]
-        dealer_code = region * 2 + rng.integers(0, 2, n)
-        price = np.round(np.array([p for _, _, p in models])[m] * rng.uniform(0.92, 1.12, n), -1)
-        ts = (w.start + sale_day.astype("timedelta64[D]")).astype("datetime64[s]") + rng.integers(
-            9 * 3600, 18 * 3600, n).astype("timedelta64[s]")
-        vin = pd.array(_VIN_CHARS[rng.integers(0, _VIN_CHARS.size, (n, 17))].view("<U17").ravel(),
-                       dtype=pd.StringDtype("pyarrow"))
-        order_no = next_order + np.arange(n)
-        next_order += n
-        yield pd.DataFrame({
-            "ts": pd.to_datetime(ts).as_unit("us"),
-            "order_id": pd.array(_strings("S", order_no, 9), dtype=pd.StringDtype("pyarrow")),
-            "customer_id": pd.Categorical.from_codes(customer, categories=list(w.customer_ids)),
-            "product_id": pd.Categorical.from_codes(m, categories=[_model_code(a, b) for a, b, _ in models]),
-            "product_name": pd.Categorical.from_codes(m, categories=[f"{a} {b}" for a, b, _ in models]),
-            "category": pd.Categorical.from_codes(m // 4, categories=list(_MAKES)),
-            "quantity": np.ones(n, dtype=np.int64),
-            "unit_price": price,
-            "amount": price,
-            "region": pd.Categorical.from_codes(region, categories=list(REGIONS)),
-            "channel": pd.Categorical.from_codes(dealer_code, categories=dealer_names),
-            "currency": pd.Categorical.from_codes(np.zeros(n, int), categories=["EUR"]),
-            "is_return": np.zeros(n, bool),
-            "vin": vin,
-        }).sort_values("ts", kind="stable", ignore_index=True)
-
-
-def _model_code(make: str, model: str) -> str:
-    """``Volkswagen``, ``ID.4`` → ``VOL-ID4``."""
-    return f"{make[:3].upper()}-{''.join(ch for ch in model.upper() if ch.isalnum())}"
-
-
-# ------------------------------------------------------------------------------------------------- output ----
-def _csv_type(kind: pa.DataType) -> pa.DataType:
-    """Plain text for categoricals and whole seconds for timestamps, as a person would export them."""
-    if pa.types.is_dictionary(kind):
-        return pa.string()
-    return pa.timestamp("s") if pa.types.is_timestamp(kind) else kind
-
-
-def write_csv(path: str | Path, chunks: Iterable[pd.DataFrame]) -> int:
-    """Write chunks to one CSV file (gzip when the name ends in .gz) with a single header; returns rows written."""
-    path = Path(path)
-    rows, writer = 0, None
-    sink = pa.CompressedOutputStream(str(path), "gzip") if path.suffix == ".gz" else pa.OSFile(str(path), "wb")
-    with sink:
-        for chunk in chunks:
-            table = pa.Table.from_pandas(chunk, preserve_index=False)
-            table = table.cast(pa.schema([pa.field(f.name, _csv_type(f.type)) for f in table.schema]))
-            if writer is None:
-                writer = pacsv.CSVWriter(sink, table.schema)
-            writer.write_table(table)
-            rows += table.num_rows
-        if writer is not None:
-            writer.close()
-    return rows
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Write sample sales data with planted structure to a CSV file.")
-    parser.add_argument("out", help="output CSV path (.csv or .csv.gz)")
-    parser.add_argument("--kind", choices=("retail", "dealer"), default="retail")
-    parser.add_argument("--rows", type=int, default=None, help="about this many rows (default: the sample's size)")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--customers", type=int, default=None)
-    parser.add_argument("--days", type=int, default=730)
-    parser.add_argument("--start", default="2024-01-01")
-    args = parser.parse_args(argv)
-    size = {} if args.customers is None else {"customers": args.customers}
-    make = retail if args.kind == "retail" else dealer
-    rows = write_csv(args.out, make(seed=args.seed, start=args.start, days=args.days, target_rows=args.rows,
-                                    **size))
-    print(f"wrote {rows:,} {args.kind} rows to {args.out}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

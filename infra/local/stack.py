@@ -76,7 +76,7 @@ def load_demo_sales(api_url: str, token: str) -> dict[str, Any]:
     """Upload generated sample sales for the demo company through the same door the portal uses."""
     import requests
 
-    from chalicelib.samples.generator import retail, write_csv
+    from chalicelib.samples import retail, write_csv
 
     LOG_DIR.mkdir(exist_ok=True)
     path = LOG_DIR / "demo-sales.csv"

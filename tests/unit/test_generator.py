@@ -9,7 +9,7 @@ import pytest
 
 from chalicelib.ingest.schema import TRANSACTIONS
 from chalicelib.samples import dealer, retail, truth, write_csv
-from chalicelib.samples.generator import main
+from chalicelib.samples.files import main
 
 
 @pytest.fixture(scope="module")
