@@ -156,3 +156,21 @@ def test_glue_tables_match_the_canonical_datasets() -> None:
         columns = tables[name]["StorageDescriptor"]["Columns"]
         assert columns == [{"Name": c.name, "Type": glue_types[c.kind]} for c in dataset.columns + dataset.derived]
         assert tables[name]["StorageDescriptor"]["InputFormat"] == "org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat"
+
+
+def _plan_queries() -> list[tuple[str, Any]]:
+    from jobs.plan import QUERIES
+    return sorted(QUERIES.items())
+
+
+@pytest.mark.parametrize(("name", "spec"), _plan_queries(), ids=[name for name, _ in _plan_queries()])
+def test_every_analysis_aggregate_compiles_for_athena_with_every_dataset_pinned(name: str, spec: Any) -> None:
+    from chalicelib.query.aggregates import sql as aggregate_sql
+    from jobs.config import AnalysisConfig
+    from jobs.facts import Facts
+
+    facts = Facts(sales_rows=1000, first_ts=pd.Timestamp("2024-01-01"), last_ts=pd.Timestamp("2025-12-30"),
+                  customers=100, products=20, categories=4, orders=500)
+    compiled, params = ENGINE.compile(ACME, aggregate_sql(spec.sql), spec.params(facts, AnalysisConfig()))
+    assert _assert_every_dataset_is_pinned(compiled, params) >= 1
+    assert "acme" not in compiled
