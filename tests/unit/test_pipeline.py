@@ -170,16 +170,16 @@ def test_the_whole_plan_on_a_small_sample_finds_the_planted_structure() -> None:
     # the sample sells in EUR, so every sentence with an amount says so
     _, kpi_meta = artifacts.read(CTX, run.run_id, "kpis")
     assert kpi_meta["currency"] == "EUR" and kpi_meta["summary"].startswith("Revenue was €")
-    amounts = r"\d{1,3}(,\d{3})+(?!\d)|\b\d{4,}\b"
     with_amounts = insights.loc[insights["kind"].isin(["revenue_change", "forecast"]), "text"]
     assert len(with_amounts) and with_amounts.str.contains("€").all()
     anomalies, _ = artifacts.read(CTX, run.run_id, "anomalies")
-    assert anomalies["description"].str.contains(r"were €[\d,]+, €[\d,]+ (above|below) the expected €").all()
+    assert anomalies["description"].str.contains(r"were €[\d,]+, €[\d,]+ (?:above|below) the expected €").all()
     churn, _ = artifacts.read(CTX, run.run_id, "churn")
     spent = churn["drivers"][churn["drivers"].str.contains("spent in total|average order of")]
     assert len(spent) and spent.str.contains(r"€\d").all()
     leads, _ = artifacts.read(CTX, run.run_id, "leads")
-    assert not leads["reason"].str.contains(rf"(spends|average order) ({amounts})").any()
+    money_reasons = leads["reason"][leads["reason"].str.contains("spends|average order")]
+    assert len(money_reasons) and money_reasons.str.contains(r"(?:spends|average order) €\d").all()
 
 
 def test_forecast_accuracy_checks_the_previous_published_forecast() -> None:
