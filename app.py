@@ -4,7 +4,20 @@ from chalice import Chalice, CORSConfig
 from chalicelib import http, logs
 from chalicelib.config import get_settings
 from chalicelib.ingest import events as ingest_events
-from chalicelib.routes import audit, auth, guard, health, me, members, results, tenant, uploads, webhooks
+from chalicelib.routes import (
+    audit,
+    auth,
+    explore,
+    guard,
+    health,
+    me,
+    members,
+    openapi,
+    results,
+    tenant,
+    uploads,
+    webhooks,
+)
 
 app = Chalice(app_name="saleslens")
 app.log.setLevel(get_settings().log_level)
@@ -13,7 +26,7 @@ app.api.cors = CORSConfig(allow_origin=get_settings().portal_origin,
                           expose_headers=[logs.CORRELATION_HEADER], max_age=600)
 app.register_middleware(http.middleware, "http")
 
-for blueprint in (guard, health, auth, me, tenant, members, audit, uploads, webhooks, results):
+for blueprint in (guard, health, auth, me, tenant, members, audit, uploads, webhooks, results, explore, openapi):
     app.register_blueprint(blueprint.bp)
 
 

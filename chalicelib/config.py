@@ -34,6 +34,7 @@ class Settings:
     export_url_ttl_seconds: int = 900
     upload_max_bytes: int = 1_073_741_824
     upload_url_ttl_seconds: int = 3600
+    explore_max_scan_lines: int = 200_000_000
 
     @property
     def cognito_issuer(self) -> str:

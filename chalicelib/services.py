@@ -87,9 +87,20 @@ def results() -> Any:
                    sqs=aws.client("sqs"), jobs_queue_url=s.jobs_queue_url)
 
 
+@lru_cache(maxsize=1)
+def explore() -> Any:
+    """The Explore layer: its rollups, the answer cache (one per process) and the query engine."""
+    from chalicelib.explore.rollups import Rollups
+    from chalicelib.explore.service import Explore
+
+    s = get_settings()
+    return Explore(query_engine(), Rollups(aws.client("s3"), s.data_bucket, s.kms_key_id, query_engine()),
+                   max_scan_lines=s.explore_max_scan_lines)
+
+
 def reset() -> None:
     """Forget every adapter (tests switch settings and moto backends between cases)."""
-    for factory in (tenancy, storage, verifier, query_engine, ingestion, webhooks, results):
+    for factory in (tenancy, storage, verifier, query_engine, ingestion, webhooks, results, explore):
         factory.cache_clear()
     aws.reset()
     get_settings.cache_clear()

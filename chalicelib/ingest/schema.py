@@ -115,3 +115,29 @@ PROSPECTS = Dataset(
     required=(("prospect_id",),), key=("prospect_id",), derived=LINEAGE)
 
 DATASETS: dict[str, Dataset] = {d.name: d for d in (TRANSACTIONS, CUSTOMERS, PRODUCTS, TRAFFIC, PROSPECTS)}
+
+# -- tables SalesLens derives from the datasets; in the lake and the query engine, never uploaded -----------
+SALES_DAILY = Dataset(
+    name="sales_daily", title="Daily sales rollup (one row per day, product, region, channel and currency)",
+    columns=(Column("day", DATE, "Day of the sale"),
+             Column("category", TEXT, "Category, '(unknown)' when missing"),
+             Column("product", TEXT, "Product name, else product id, else '(unknown)'"),
+             Column("region", TEXT, "Region, '(unknown)' when missing"),
+             Column("channel", TEXT, "Channel, '(unknown)' when missing"),
+             Column("currency", TEXT, "Currency code, when recorded"),
+             Column("revenue", NUMBER, "Purchase amounts (returns excluded)"),
+             Column("units", NUMBER, "Units bought (returns excluded)"),
+             Column("lines", INTEGER, "Order lines behind the row, returns included"),
+             Column("returns", NUMBER, "Returned amount, positive"),
+             Column("return_lines", INTEGER, "Return lines")),
+    required=(), derived=(Column("batch_id", TEXT, "The transactions batch this rollup summarises"),))
+
+CUSTOMER_LABELS = Dataset(
+    name="customer_labels", title="Each customer's segment and RFM group from the latest analysis",
+    columns=(Column("customer_id", TEXT, "Customer id, as in transactions"),
+             Column("segment", TEXT, "K-Means segment name"),
+             Column("rfm_group", TEXT, "RFM group name")),
+    required=(), derived=(Column("batch_id", TEXT, "The analysis run that labelled the customer"),))
+
+# Everything the lake holds and the query engine can name: what tenants bring plus what SalesLens derives.
+TABLES: dict[str, Dataset] = {**DATASETS, SALES_DAILY.name: SALES_DAILY, CUSTOMER_LABELS.name: CUSTOMER_LABELS}

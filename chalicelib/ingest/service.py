@@ -223,6 +223,8 @@ class IngestionService:
                 rejects_key = layout.rejects_key(ctx, upload_id)
                 rejects.upload(self.s3, self.bucket, rejects_key, self.kms_key_id)
             committed = writer.commit({"source": source, "upload_id": upload_id, "rows": summary.get("rows_accepted")})
+        if dataset == "transactions" and committed.get("manifest"):
+            self._rollup(ctx, batch_id)
         report = quality_report(summary)
         logs.logger.info("batch committed", extra={"batch_id": batch_id, "dataset": dataset,
                                                    "rows": summary.get("rows_accepted"), "source": source})
@@ -231,6 +233,15 @@ class IngestionService:
                                              "reason": f"{dataset} batch {batch_id}", "batch_id": batch_id})
         return {"batch_id": batch_id if committed.get("rows") else "", "summary": summary, "quality": report,
                 "rejects_key": rejects_key, "rejects": rejects.first}
+
+    def _rollup(self, ctx: TenantContext, batch_id: str) -> None:
+        """The batch's Explore rollup. A failure here loses nothing: Explore rebuilds missing rollups itself."""
+        from chalicelib.explore.rollups import Rollups
+
+        try:
+            Rollups(self.s3, self.bucket, self.kms_key_id, self.engine).build(ctx, batch_id)
+        except Exception:
+            logs.logger.exception("rollup not written; Explore will build it", extra={"batch_id": batch_id})
 
     def _known_fingerprints(self, ctx: TenantContext, dataset: str) -> np.ndarray:
         """Fingerprints of rows already in the lake, so an overlapping export is never counted twice."""

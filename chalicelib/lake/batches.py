@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from chalicelib.auth.permissions import TenantContext
-from chalicelib.ingest.schema import BOOLEAN, DATASETS, DATE, INTEGER, NUMBER, TEXT, TIMESTAMP
+from chalicelib.ingest.schema import BOOLEAN, DATE, INTEGER, NUMBER, TABLES, TEXT, TIMESTAMP
 from chalicelib.lake import layout, objects
 
 KIND_TYPES: dict[str, pa.DataType] = {
@@ -37,7 +37,7 @@ def parquet_options(dataset: str, schema: pa.Schema) -> dict[str, Any]:
     Arrow builds the dictionary, then gives up); min/max statistics are kept only for the typed columns that
     queries filter on (dates, numbers, flags), not for free text where they prune nothing.
     """
-    kinds = {column.name: column.kind for column in DATASETS[dataset].columns + DATASETS[dataset].derived}
+    kinds = {column.name: column.kind for column in TABLES[dataset].columns + TABLES[dataset].derived}
     distinct = {"order_id", "row_fingerprint"} | {n for n, kind in kinds.items() if kind == TIMESTAMP}
     return {"compression": "zstd",
             "use_dictionary": [name for name in schema.names if name not in distinct],
@@ -46,7 +46,7 @@ def parquet_options(dataset: str, schema: pa.Schema) -> dict[str, Any]:
 
 def canonical_schema(dataset: str) -> pa.Schema:
     """Every column of ``dataset`` (given and derived) with the Arrow type of its kind; no extras."""
-    spec = DATASETS[dataset]
+    spec = TABLES[dataset]
     return pa.schema([pa.field(column.name, KIND_TYPES[column.kind]) for column in spec.columns + spec.derived])
 
 
@@ -222,6 +222,11 @@ def _delete_keys(s3: Any, bucket: str, keys: list[str]) -> int:
 def _manifest_keys(s3: Any, bucket: str, ctx: TenantContext, dataset: str) -> list[str]:
     prefix = layout.manifest_prefix(ctx, dataset)
     return sorted(obj["Key"] for obj in objects.iter_keys(s3, bucket, prefix) if obj["Key"].endswith(".manifest"))
+
+
+def committed_batch_ids(s3: Any, bucket: str, ctx: TenantContext, dataset: str) -> list[str]:
+    """The ids of the tenant's committed batches of ``dataset``: one listing, no reads (a data version)."""
+    return [key.rsplit("/", 1)[-1].removesuffix(".manifest") for key in _manifest_keys(s3, bucket, ctx, dataset)]
 
 
 def committed_files(s3: Any, bucket: str, ctx: TenantContext, dataset: str) -> list[str]:

@@ -9,7 +9,7 @@ import re
 from pathlib import PurePosixPath
 
 from chalicelib.auth.permissions import TenantContext
-from chalicelib.ingest.schema import DATASETS
+from chalicelib.ingest.schema import TABLES
 
 _TENANT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.=-]{0,127}")
@@ -28,8 +28,8 @@ def _segment(value: str, what: str) -> str:
 
 
 def _dataset(dataset: str) -> str:
-    if dataset not in DATASETS:
-        raise ValueError(f"unknown dataset {dataset!r}; expected one of {', '.join(DATASETS)}")
+    if dataset not in TABLES:
+        raise ValueError(f"unknown dataset {dataset!r}; expected one of {', '.join(TABLES)}")
     return dataset
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 from sqlglot import exp
 
 from chalicelib.auth.permissions import TenantContext
-from chalicelib.ingest.schema import DATASETS
+from chalicelib.ingest.schema import TABLES
 from chalicelib.query.engine import scope
 
 Runner = Callable[..., pd.DataFrame]
@@ -47,7 +47,7 @@ class AthenaEngine:
             return exp.Placeholder(this=f"sl{nonce}_{len(bound) - 1}")
 
         def tenant_rows(dataset: str, table: exp.Table) -> exp.Subquery:
-            spec = DATASETS[dataset]
+            spec = TABLES[dataset]
             select = (exp.select(*(exp.column(column.name) for column in spec.columns + spec.derived))
                       .from_(exp.table_(dataset, db=self.database))
                       .where(exp.column(_TENANT_COLUMN).eq(marker(ctx.tenant_id))))

@@ -19,7 +19,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from chalicelib.auth.permissions import TenantContext
-from chalicelib.ingest.schema import DATASETS
+from chalicelib.ingest.schema import TABLES
 
 if TYPE_CHECKING:
     from chalicelib.config import Settings
@@ -88,7 +88,7 @@ def scope(sql: str) -> ScopedQuery:
     if forbidden is not None:
         raise ValueError(f"not allowed in a query: {forbidden.key.upper()}")
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
-    shadowing = ctes & set(DATASETS)
+    shadowing = ctes & set(TABLES)
     if shadowing:
         raise ValueError(f"a CTE may not be named like a dataset: {', '.join(sorted(shadowing))}")
     tables = [(_dataset_of(table), table) for table in tree.find_all(exp.Table) if not _is_cte_reference(table)]
@@ -101,8 +101,8 @@ def _dataset_of(table: exp.Table) -> str:
     if table.args.get("db") or table.args.get("catalog"):
         raise ValueError(f"only bare dataset names are allowed, not {table.sql(dialect='duckdb')}")
     name = table.name.lower()
-    if name not in DATASETS:
-        raise ValueError(f"unknown dataset {table.name!r}; expected one of {', '.join(DATASETS)}")
+    if name not in TABLES:
+        raise ValueError(f"unknown dataset {table.name!r}; expected one of {', '.join(TABLES)}")
     modifiers = {key for key, value in table.args.items() if value} - _TABLE_ARGS
     if modifiers:
         raise ValueError(f"unsupported modifier on {name}: {', '.join(sorted(modifiers))}")

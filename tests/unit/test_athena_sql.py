@@ -12,7 +12,7 @@ from sqlglot import exp
 
 from chalicelib.auth.permissions import TenantContext
 from chalicelib.config import Settings
-from chalicelib.ingest.schema import DATASETS
+from chalicelib.ingest.schema import TABLES
 from chalicelib.lake.batches import KIND_TYPES
 from chalicelib.query import engine_for
 from chalicelib.query.athena_engine import AthenaEngine, athena_literal
@@ -35,11 +35,11 @@ def _assert_every_dataset_is_pinned(sql: str, params: list[str], tenant: str = "
     tree = sqlglot.parse_one(_inline(sql, params), read="athena")
     tables = [table for table in tree.find_all(exp.Table) if table.db]
     for table in tables:
-        assert table.db == "saleslens_prod" and table.name in DATASETS
+        assert table.db == "saleslens_prod" and table.name in TABLES
         select = table.find_ancestor(exp.Select)
         assert select.args["where"].this.sql(dialect="athena") == f'"tenant_id" = {tenant}'
         assert isinstance(select.parent, exp.Subquery)
-    unpinned = [t for t in tree.find_all(exp.Table) if not t.db and t.name.lower() in DATASETS]
+    unpinned = [t for t in tree.find_all(exp.Table) if not t.db and t.name.lower() in TABLES]
     assert unpinned == []
     return len(tables)
 
@@ -47,7 +47,7 @@ def _assert_every_dataset_is_pinned(sql: str, params: list[str], tenant: str = "
 def test_a_simple_query_reads_one_tenant_with_the_tenant_as_the_first_parameter() -> None:
     sql, params = ENGINE.compile(ACME, "SELECT sum(amount) AS revenue FROM transactions WHERE amount > $min",
                                  {"min": 10})
-    columns = ", ".join(f'"{c.name}"' for c in DATASETS["transactions"].columns + DATASETS["transactions"].derived)
+    columns = ", ".join(f'"{c.name}"' for c in TABLES["transactions"].columns + TABLES["transactions"].derived)
     assert sql == (f'SELECT SUM("amount") AS "revenue" FROM (SELECT {columns} FROM "saleslens_prod"."transactions" '
                    'WHERE "tenant_id" = ?) AS "transactions" WHERE "amount" > ?')
     assert params == ["'acme'", "10"]
@@ -151,8 +151,8 @@ def test_glue_tables_match_the_canonical_datasets() -> None:
     assert set(glue_types) == set(KIND_TYPES)
     tables = {spec["Properties"]["TableInput"]["Name"]: spec["Properties"]["TableInput"]
               for spec in load_template()["Resources"].values() if spec.get("Type") == "AWS::Glue::Table"}
-    assert set(tables) == set(DATASETS)
-    for name, dataset in DATASETS.items():
+    assert set(tables) == set(TABLES)
+    for name, dataset in TABLES.items():
         columns = tables[name]["StorageDescriptor"]["Columns"]
         assert columns == [{"Name": c.name, "Type": glue_types[c.kind]} for c in dataset.columns + dataset.derived]
         assert tables[name]["StorageDescriptor"]["InputFormat"] == "org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat"
