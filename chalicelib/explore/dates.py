@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 from dateutil.easter import easter
-from dateutil.relativedelta import FR, SU, relativedelta
+from dateutil.relativedelta import SU, TH, relativedelta
 
 from chalicelib.query.explore_model import Compare, DateRange
 
@@ -72,8 +72,8 @@ def _whole_months(span: Span) -> int:
 
 def event_day(event: str, year: int) -> date:
     """The day of a named retail event in ``year`` (US conventions for the movable ones)."""
-    if event == "black_friday":
-        return date(year, 11, 1) + relativedelta(weekday=FR(4))
+    if event == "black_friday":  # the day after Thanksgiving, the fourth Thursday of November
+        return date(year, 11, 1) + relativedelta(weekday=TH(4)) + timedelta(days=1)
     if event == "cyber_monday":
         return event_day("black_friday", year) + timedelta(days=3)
     if event == "christmas":
@@ -106,8 +106,8 @@ def comparison(span: Span, compare: Compare) -> tuple[Span, relativedelta | time
         year = min((middle.year - 1, middle.year, middle.year + 1),
                    key=lambda y: abs((event_day(compare.event, y) - middle).days))
         offset = event_day(compare.event, year) - event_day(compare.event, year - 1)
-    if isinstance(offset, relativedelta):
-        return Span(span.start - offset, span.end - offset), offset
+    if isinstance(offset, relativedelta):  # month arithmetic: whole months map to whole months (Feb → Jan 1-31)
+        return Span(span.start - offset, span.end + timedelta(days=1) - offset - timedelta(days=1)), offset
     return span.shifted(offset), offset
 
 
@@ -121,7 +121,7 @@ def truncate(days: pd.Series, grain: str) -> pd.Series:
     """The first day of each date's ``grain`` bucket, as ``YYYY-MM-DD`` text (weeks start on Monday)."""
     days = pd.to_datetime(days)
     if grain == "week":
-        days = days - pd.to_timedelta(days.dt.weekday, unit="D")
+        days = days - pd.to_timedelta(days.dt.day_of_week, unit="D")
     elif grain != "day":
         days = days.dt.to_period({"month": "M", "quarter": "Q", "year": "Y"}[grain]).dt.start_time
     return days.dt.strftime("%Y-%m-%d")
