@@ -27,14 +27,20 @@ def build_worker() -> Any:
     """The worker wired to the real adapters (built per call: the services cache them per process)."""
     from chalicelib import aws, services
     from chalicelib.config import get_settings
+    from chalicelib.explore.labels import CustomerLabels
     from jobs.config import AnalysisConfig
+    from jobs.runner import Runner
+    from jobs.steps.customers import label_publisher
     from jobs.worker import TenantDirectory, Worker
 
-    settings, results = get_settings(), services.results()
+    settings, results, config = get_settings(), services.results(), AnalysisConfig.from_environ()
+    labels = CustomerLabels(aws.client("s3"), settings.data_bucket, settings.kms_key_id)
+    runner = Runner(results.artifacts, results.runs, services.query_engine(), config,
+                    publishers=[label_publisher(labels)])
     return Worker(runs=results.runs, artifacts=results.artifacts, engine=services.query_engine(),
                   sqs=aws.client("sqs"), queue_url=settings.jobs_queue_url,
                   tenants=TenantDirectory(aws.client("dynamodb"), settings.table_name),
-                  config=AnalysisConfig.from_environ())
+                  config=config, runner=runner)
 
 
 def dispatch(worker: Any, message: dict[str, Any]) -> bool:

@@ -89,10 +89,12 @@ class Runner:
 
     def __init__(self, artifacts: Any, runs: Any, engine: Any, config: AnalysisConfig | None = None,
                  plan: Sequence[Step] = PLAN, queries: dict[str, Query] | None = None,
-                 clock: Callable[[], float] = time.perf_counter) -> None:
+                 clock: Callable[[], float] = time.perf_counter,
+                 publishers: Sequence[Callable[[State], None]] = ()) -> None:
         self.artifacts, self.runs, self.engine = artifacts, runs, engine
         self.config = config or AnalysisConfig()
         self.plan, self.queries, self.clock = tuple(plan), queries, clock
+        self.publishers = tuple(publishers)  # extra outputs of a finished run (e.g. customer labels for Explore)
 
     def run(self, ctx: TenantContext, run: Any) -> State:
         """Every step in order; raises :class:`StepFailed` (nothing published) when one breaks."""
@@ -116,6 +118,11 @@ class Runner:
             logs.logger.info("analysis step", extra={"step": step.name, "status": record["status"],
                                                      "seconds": record["seconds"], "reason": record["reason"]})
             self.runs.update(run)
+        for publish in self.publishers:
+            try:
+                publish(state)
+            except Exception:  # secondary outputs never cost the user the run's results
+                logs.logger.exception("publishing a run output failed", extra={"publisher": repr(publish)})
         self.runs.publish_latest(ctx.tenant_id, run.run_id)
         return state
 

@@ -30,10 +30,12 @@ def tidy(frame: pd.DataFrame, dimensions: list[str]) -> pd.DataFrame:
     return frame
 
 
-def records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
-    """Rows as JSON-safe dicts: NaN and infinities become null, timestamps ISO text, numpy scalars Python."""
+def records(frame: pd.DataFrame, columns: list[str], money: set[str] = frozenset()) -> list[dict[str, Any]]:
+    """Rows as JSON-safe dicts: NaN and infinities become null, timestamps ISO text, numpy scalars Python;
+    the ``money`` columns to cents (sums of floats otherwise show as 4488740.220004)."""
+    frame = frame[columns].round({name: 2 for name in money if name in columns})
     return [{name: _json(value) for name, value in zip(columns, row, strict=True)}
-            for row in frame[columns].itertuples(index=False, name=None)]
+            for row in frame.itertuples(index=False, name=None)]
 
 
 def _json(value: Any) -> Any:
@@ -74,6 +76,12 @@ def compared(current: pd.DataFrame, previous: pd.DataFrame, query: ExploreQuery,
         merged[f"{name}_change"] = now - before
         merged[f"{name}_change_pct"] = (now - before) / before.abs().where(before != 0)
     return merged
+
+
+def money_columns(query: ExploreQuery) -> set[str]:
+    """The answer's amounts in the sales' currency (and their previous values and changes)."""
+    amounts = [m for m in query.measures if MEASURES[m].unit == "currency"]
+    return {*amounts, *(f"{m}_previous" for m in amounts), *(f"{m}_change" for m in amounts)}
 
 
 def columns(query: ExploreQuery) -> list[dict[str, Any]]:

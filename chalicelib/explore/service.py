@@ -118,7 +118,8 @@ class Explore:
         message = None
         if not len(frame):
             message = answers.nothing_found(query.filters, span, having=bool(query.having))
-        return {"columns": answers.columns(query), "rows": answers.records(frame, names), "total_rows": total,
+        return {"columns": answers.columns(query), "rows": answers.records(frame, names, answers.money_columns(query)),
+                "total_rows": total,
                 "offset": query.offset, "limit": query.limit, "meta": meta, "message": message}
 
     def _compare(self, ctx: TenantContext, query: ExploreQuery, question: explore_sql.Question, span: dates.Span,

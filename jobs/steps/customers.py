@@ -8,6 +8,7 @@ import pandas as pd
 
 from chalicelib.analytics import customers
 from chalicelib.analytics.churn import churn_cutoffs, churn_risk
+from chalicelib.explore.labels import labels_frame
 from jobs.steps.base import Output, Skip
 
 
@@ -67,3 +68,14 @@ def churn_step(state: Any) -> Output:
             "revenue_at_risk": float(at_risk["expected_loss"].sum()),
             "annual_value_high_risk": float(at_risk["annual_value"].sum())}
     return Output({"churn": (scores, meta), "model_comparison": (comparison, {})})
+
+
+def label_publisher(labels: Any) -> Any:
+    """After a run: its customers' segments and RFM groups, for Explore to split and filter by."""
+    def publish(state: Any) -> None:
+        def frame(name: str) -> pd.DataFrame | None:
+            return state.results[name][0] if name in state.results else None
+
+        labels.publish(state.ctx, state.run.run_id, labels_frame(frame("rfm"), frame("segments")))
+
+    return publish

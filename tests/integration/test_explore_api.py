@@ -209,3 +209,26 @@ def test_every_role_may_explore(acme: Company) -> None:
     _, viewer = acme.api.join(acme.token, "vic@acme.example", "viewer")
     assert acme.api.call("POST", "/explore", {"measures": ["revenue"]}, token=viewer).status_code == 200
     assert acme.api.call("POST", "/explore", {"measures": ["revenue"]}).status_code == 401
+
+
+def test_segments_and_rfm_groups_of_the_latest_run_split_the_sales(acme: Company, lake_env: dict[str, str]) -> None:
+    from tests.integration.test_analysis_run import drain_jobs, make_worker
+
+    worker = make_worker()
+    drain_jobs(lake_env, worker)
+    segments = services.results().artifact(acme.ctx, "segments")[1]
+    fields = acme.api.call("GET", "/explore/fields", token=acme.token).data
+    assert {"segment", "rfm_group"} <= {d["name"] for d in fields["dimensions"]}
+    answer = acme.ask({"measures": ["customers", "revenue"], "dimensions": ["segment"]})
+    assert answer.status_code == 200, answer.data
+    got = {r["segment"]: r["customers"] for r in answer.data["rows"]}
+    buyers = set(purchases()["customer_id"])
+    expected = segments[segments["customer_id"].isin(buyers)].groupby("segment")["customer_id"].nunique()
+    assert {k: v for k, v in got.items() if k != "(none)"} == expected.to_dict()
+    assert sum(r["revenue"] for r in answer.data["rows"]) == pytest.approx(purchases()["amount"].sum())
+    name = expected.index[0]
+    values = acme.api.call("GET", f"/explore/values?dimension=segment&q={name[:3]}", token=acme.token).data
+    assert name in [v["value"] for v in values["values"]]
+    rows = acme.ask({"filters": [{"field": "segment", "values": [name]}], "limit": 3}, "/explore/rows").data
+    assert rows["total_rows"] > 0 and {r["customer_id"] for r in rows["rows"]} <= set(
+        segments[segments["segment"] == name]["customer_id"])
