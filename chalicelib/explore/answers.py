@@ -11,7 +11,8 @@ from dateutil.relativedelta import relativedelta
 
 from chalicelib.explore import dates
 from chalicelib.explore.dates import Span
-from chalicelib.query.explore_model import DIMENSIONS, MEASURES, TIME_DIMENSIONS, Condition, ExploreQuery
+from chalicelib.explore.profile import dimension
+from chalicelib.query.explore_model import EXTRA, MEASURES, TIME_DIMENSIONS, Condition, ExploreQuery
 
 _PHRASES = {"category": "of {}", "product": "of {}", "region": "in {}", "channel": "through {}",
             "customer": "to customer {}", "segment": "to customers in segment {}", "rfm_group": "to customers in {}",
@@ -86,7 +87,7 @@ def money_columns(query: ExploreQuery) -> set[str]:
 
 def columns(query: ExploreQuery) -> list[dict[str, Any]]:
     """The answer's columns in order, with labels and units for display."""
-    out = [{"name": d, "kind": "dimension", "label": DIMENSIONS[d].label} for d in query.dimensions]
+    out = [{"name": d, "kind": "dimension", "label": dimension(d).label} for d in query.dimensions]
     for name in query.measures:
         measure = MEASURES[name]
         out.append({"name": name, "kind": "measure", "label": measure.label, "unit": measure.unit})
@@ -105,8 +106,9 @@ def nothing_found(conditions: list[Condition], span: Span, having: bool = False)
     parts = []
     for condition in conditions:
         listed = _either(condition.values)
-        phrase = _PHRASES.get(condition.field, "with " + condition.field + " {}").format(listed)
-        parts.append(phrase if condition.op == "in" else f"(excluding {condition.field} {listed})")
+        field = condition.field.removeprefix(EXTRA)
+        phrase = _PHRASES.get(condition.field, "with " + field + " {}").format(listed)
+        parts.append(phrase if condition.op == "in" else f"(excluding {field} {listed})")
     text = " ".join(["No sales", *parts, span.words()]) + "."
     if having:
         text = text[:-1] + " within the measure limits you set."

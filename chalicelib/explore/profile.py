@@ -8,7 +8,15 @@ from typing import Any
 import pandas as pd
 
 from chalicelib import errors
-from chalicelib.query.explore_model import DIMENSIONS, MEASURES, TIME_DIMENSIONS, ExploreQuery, Filters
+from chalicelib.query.explore_model import (
+    DIMENSIONS,
+    EXTRA,
+    MEASURES,
+    TIME_DIMENSIONS,
+    Dimension,
+    ExploreQuery,
+    Filters,
+)
 
 _CUSTOMER_MEASURES = {"customers", "revenue_per_customer", "new_customers", "repeat_rate"}
 
@@ -25,6 +33,11 @@ class Profile:
     traffic_days: int = 0
     segments: int = 0
     rfm_groups: int = 0
+    extras: tuple[str, ...] = ()  # the company's own columns
+
+    @property
+    def extra_dimensions(self) -> list[str]:
+        return [EXTRA + name for name in self.extras]
 
     @property
     def currency(self) -> str | None:
@@ -36,7 +49,8 @@ class Profile:
             return []
         have = {**self.known_values, "customer": self.customers, "segment": self.segments,
                 "rfm_group": self.rfm_groups}
-        return [*TIME_DIMENSIONS, *(name for name in DIMENSIONS if name not in TIME_DIMENSIONS and have.get(name))]
+        return [*TIME_DIMENSIONS, *(name for name in DIMENSIONS if name not in TIME_DIMENSIONS and have.get(name)),
+                *self.extra_dimensions]
 
     def measures(self) -> list[str]:
         if not self.lines:
@@ -49,7 +63,7 @@ class Profile:
         return {"measures": [{"name": m.name, "label": m.label, "unit": m.unit, "definition": m.definition}
                              for m in (MEASURES[name] for name in self.measures())],
                 "dimensions": [{"name": d.name, "label": d.label, "definition": d.definition, "time": d.time}
-                               for d in (DIMENSIONS[name] for name in self.dimensions())],
+                               for d in (dimension(name) for name in self.dimensions())],
                 "date_range": self.date_range(), "currency": self.currency, "currencies": list(self.currencies),
                 "lines": self.lines, "batches": self.batches}
 
@@ -96,7 +110,16 @@ class Profile:
                              "valid": list(TIME_DIMENSIONS)})
 
 
-def from_frames(profile: pd.DataFrame, facts: pd.DataFrame, currencies: pd.DataFrame, batches: int) -> Profile:
+def dimension(name: str) -> Dimension:
+    """A catalogue dimension, or one of the company's own columns (``extra:<name>``)."""
+    if name.startswith(EXTRA):
+        column = name.removeprefix(EXTRA)
+        return Dimension(name, column, f"Your own column '{column}', as you uploaded it.")
+    return DIMENSIONS[name]
+
+
+def from_frames(profile: pd.DataFrame, facts: pd.DataFrame, currencies: pd.DataFrame, batches: int,
+                extras: list[str] = ()) -> Profile:
     """A :class:`Profile` from the answers of the profile, company-facts and currency queries."""
     row = profile.iloc[0]
     extra = facts.iloc[0]
@@ -111,4 +134,4 @@ def from_frames(profile: pd.DataFrame, facts: pd.DataFrame, currencies: pd.DataF
                    batches=batches, currencies=tuple(str(c) for c in currencies["currency"]),
                    known_values={name: count(row[name]) for name in ("category", "product", "region", "channel")},
                    customers=count(extra["customers"]), traffic_days=count(extra["traffic_days"]),
-                   segments=count(extra["segments"]), rfm_groups=count(extra["rfm_groups"]))
+                   segments=count(extra["segments"]), rfm_groups=count(extra["rfm_groups"]), extras=tuple(extras))

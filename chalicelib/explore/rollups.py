@@ -50,6 +50,10 @@ class Rollups:
 
         return LakeState(ids("transactions"), ids(ROLLUP), ids("traffic"), ids("customer_labels"))
 
+    def extra_columns(self, ctx: TenantContext) -> list[str]:
+        """The company's own transaction columns, which Explore offers as ``extra:<name>`` dimensions."""
+        return batches.extra_columns(self.s3, self.bucket, ctx, "transactions")
+
     def build(self, ctx: TenantContext, batch_id: str) -> int:
         """Write (or rewrite) the rollup of one transactions batch; returns its row count."""
         frame = self.engine.query(ctx, aggregate_sql(ROLLUP), {"batch": batch_id})

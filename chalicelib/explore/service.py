@@ -12,7 +12,7 @@ import pandas as pd
 
 from chalicelib import errors, logs
 from chalicelib.auth.permissions import TenantContext
-from chalicelib.explore import answers, dates
+from chalicelib.explore import answers, dates, extras
 from chalicelib.explore.cache import AnswerCache
 from chalicelib.explore.profile import Profile, from_frames
 from chalicelib.explore.rollups import LakeState, Rollups
@@ -61,10 +61,13 @@ class Explore:
         profile.check(query)
         limit, offset = (CSV_MAX_ROWS, 0) if query.format == "csv" else (query.limit, query.offset)
         self._guard_scan(ctx, state, profile, span, query.filters)
-        sql, params = explore_sql.compile_rows(span.start, span.end, tuple(query.filters), limit, offset)
+        renames = extras.renaming(query)
+        sql, params = explore_sql.compile_rows(span.start, span.end, tuple(renames.query(query).filters), limit,
+                                               offset, renames.keys)
         frame = self._query(ctx, sql, params)
         total = _first_int(frame, "_total_rows")
-        frame = frame.rename(columns={"customer": "customer_id", "product": "product_name"})
+        frame = _spread_extras(frame.rename(columns={"customer": "customer_id", "product": "product_name"}),
+                               profile.extras)
         shown = [c for c in frame.columns if not c.startswith("_")]
         if query.format == "csv":
             out = io.StringIO()
@@ -101,19 +104,22 @@ class Explore:
     # -- answering -------------------------------------------------------------------------
     def _answer(self, ctx: TenantContext, state: LakeState, profile: Profile, query: ExploreQuery,
                 span: dates.Span) -> dict[str, Any]:
-        question = _question(query, span)
+        renames = extras.renaming(query)
+        inside = renames.query(query)
+        question = _question(inside, span, renames.keys)
         if question.source == "rollup" and not state.rollup_complete:
             question = _force_lines(question)
         if question.source == "lines":
             self._guard_scan(ctx, state, profile, span, query.filters)
-        frame = answers.tidy(self._query(ctx, *explore_sql.compile_explore(question)), list(query.dimensions))
+        frame = answers.tidy(self._query(ctx, *explore_sql.compile_explore(question)), list(inside.dimensions))
         lines = _first_int(frame, "_all_lines")
         if not lines:  # no order line matched (without dimensions SQL still answers one row of nulls)
             frame = frame.iloc[0:0]
         total = _first_int(frame, "_total_rows")
         meta = self._meta(profile, span, question.source, lines)
         if query.compare and len(frame):
-            frame, meta["compare"] = self._compare(ctx, query, question, span, frame)
+            frame, meta["compare"] = self._compare(ctx, inside, question, span, frame)
+        frame = renames.outside(frame)
         names = [c["name"] for c in answers.columns(query)]
         message = None
         if not len(frame):
@@ -135,7 +141,7 @@ class Explore:
         previous_question = explore_sql.Question(
             measures=question.measures, dimensions=question.dimensions, start=before.start, end=before.end,
             conditions=tuple(conditions), limit=question.limit if question.ranked else explore_sql.OTHER_ROWS_CAP,
-            other=question.other, keep=_kept(frame, question))
+            other=question.other, keep=_kept(frame, question), extra_keys=question.extra_keys)
         previous = answers.tidy(self._query(ctx, *explore_sql.compile_explore(previous_question)),
                                 list(query.dimensions))
         merged = answers.compared(frame, previous, query, offset)
@@ -181,12 +187,14 @@ class Explore:
             profile = self._query(ctx, *explore_sql.compile_profile(source))
             company = self._query(ctx, explore_sql.COMPANY_FACTS, {})
             currencies = self._query(ctx, explore_sql.CURRENCIES, {})
-            return from_frames(profile, company, currencies, len(state.transactions))
+            return from_frames(profile, company, currencies, len(state.transactions),
+                               self.rollups.extra_columns(ctx))
 
         return self._cached(ctx, state, "profile", None, build)
 
     def _all_values(self, ctx: TenantContext, dimension: str, source: str) -> pd.DataFrame:
-        sql, params = explore_sql.compile_values(dimension, "", VALUES_MAX, source)
+        renames = extras.renaming(RowsQuery(), dimension)
+        sql, params = explore_sql.compile_values(renames.inside(dimension), "", VALUES_MAX, source, renames.keys)
         frame = self._query(ctx, sql, params)
         return frame.assign(value=frame["value"].astype(str), revenue=frame["revenue"].astype(float).fillna(0.0))
 
@@ -200,6 +208,15 @@ class Explore:
 
     def _query(self, ctx: TenantContext, sql: str, params: dict[str, Any]) -> pd.DataFrame:
         return self.engine.query(ctx, sql, params)
+
+
+def _spread_extras(frame: pd.DataFrame, names: tuple[str, ...]) -> pd.DataFrame:
+    """The ``extras`` map of each order line as one column per company column, as the company named them."""
+    maps = frame.pop("extras") if "extras" in frame else pd.Series([None] * len(frame), index=frame.index)
+    for name in names:
+        if name not in frame:
+            frame[name] = [(m or {}).get(name) if isinstance(m, dict) else None for m in maps]
+    return frame
 
 
 def _first_int(frame: pd.DataFrame, column: str) -> int:
@@ -216,7 +233,7 @@ def _bounds(profile: Profile) -> tuple[Any, Any]:
     return profile.first_day, profile.last_day
 
 
-def _question(query: ExploreQuery, span: dates.Span) -> explore_sql.Question:
+def _question(query: ExploreQuery, span: dates.Span, extra_keys: tuple[str, ...]) -> explore_sql.Question:
     for condition in query.filters:
         if condition.field in TIME_DIMENSIONS:
             for value in condition.values:
@@ -224,7 +241,7 @@ def _question(query: ExploreQuery, span: dates.Span) -> explore_sql.Question:
     return explore_sql.Question(
         measures=tuple(query.measures), dimensions=tuple(query.dimensions), start=span.start, end=span.end,
         conditions=tuple(query.filters), having=tuple(query.having), sort=tuple(query.sort), limit=query.limit,
-        offset=query.offset, other=query.other)
+        offset=query.offset, other=query.other, extra_keys=extra_keys)
 
 
 def _force_lines(question: explore_sql.Question) -> explore_sql.Question:

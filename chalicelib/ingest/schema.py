@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 # Column kinds: how a raw text value is parsed.
 TEXT, NUMBER, INTEGER, TIMESTAMP, DATE, BOOLEAN = "text", "number", "integer", "timestamp", "date", "boolean"
+MAP = "map"  # name → text: the tenant's own extra columns, in one column every engine can read
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ TRANSACTIONS = Dataset(
         Column("is_return", BOOLEAN, "Negative quantity or a cancellation invoice"),
         Column("is_outlier", BOOLEAN, "Price or quantity far outside the product's usual range"),
         *LINEAGE,
+        Column("extras", MAP, "The company's own extra columns (name → value), for Explore to split by"),
     ),
 )
 

@@ -12,19 +12,21 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from chalicelib.auth.permissions import TenantContext
-from chalicelib.ingest.schema import BOOLEAN, DATE, INTEGER, NUMBER, TABLES, TEXT, TIMESTAMP
+from chalicelib.ingest.schema import BOOLEAN, DATE, INTEGER, MAP, NUMBER, TABLES, TEXT, TIMESTAMP
 from chalicelib.lake import layout, objects
 
 KIND_TYPES: dict[str, pa.DataType] = {
     TEXT: pa.string(), NUMBER: pa.float64(), INTEGER: pa.int64(),
-    TIMESTAMP: pa.timestamp("us"), DATE: pa.date32(), BOOLEAN: pa.bool_(),
+    TIMESTAMP: pa.timestamp("us"), DATE: pa.date32(), BOOLEAN: pa.bool_(), MAP: pa.map_(pa.string(), pa.string()),
 }
+EXTRAS = "extras"
 RESERVED_COLUMNS = frozenset({"tenant_id"})  # Athena's partition column; a data column must not shadow it
 ROW_GROUP_SIZE = 128 * 1024
 SPOOL_BYTES = 64 * 1024 * 1024  # parts smaller than this never touch the disk
@@ -80,6 +82,24 @@ def to_arrow(frame: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(frame, preserve_index=False)
 
 
+def with_extras(table: pa.Table, dataset: str) -> pa.Table:
+    """``table`` with its extra columns (beyond ``dataset``'s canonical ones) also folded into the ``extras``
+    map, which the Glue table and both query engines know, unlike each tenant's own column names."""
+    canonical = canonical_schema(dataset).names
+    if EXTRAS not in canonical or EXTRAS in table.column_names:
+        return table
+    names = [name for name in table.column_names if name not in canonical]
+    if not names:
+        return table
+    rows, width = table.num_rows, len(names)
+    stacked = pa.concat_arrays([pc.cast(table[name], pa.string()).combine_chunks() for name in names])
+    row_by_row = (np.arange(width)[None, :] * rows + np.arange(rows)[:, None]).ravel()  # r0c0, r0c1, ..., r1c0
+    extras = pa.MapArray.from_arrays(pa.array(np.arange(0, rows * width + 1, width, dtype=np.int32)),
+                                     pa.array(np.tile(np.array(names, dtype=object), rows), pa.string()),
+                                     stacked.take(pa.array(row_by_row)))
+    return table.append_column(EXTRAS, extras)
+
+
 def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     """``table`` with exactly ``schema``'s columns, order and types; absent columns are null."""
     unknown = [name for name in table.column_names if name not in schema.names]
@@ -126,7 +146,7 @@ class BatchWriter:
     def write(self, data: pa.Table | pd.DataFrame) -> None:
         """Add rows; the first call fixes the batch's columns (canonical ones plus the extras it has)."""
         self._check_open()
-        table = data if isinstance(data, pa.Table) else to_arrow(data)
+        table = with_extras(data if isinstance(data, pa.Table) else to_arrow(data), self.dataset)
         if self.schema is None:
             self.schema = batch_schema(self.dataset, table.column_names)
         offset = 0
@@ -264,6 +284,13 @@ def list_batches(s3: Any, bucket: str, ctx: TenantContext, dataset: str) -> list
                     "created_at": head["LastModified"].isoformat(timespec="seconds"), "metadata": {}}
         batches.append({**info, "manifest": manifest})
     return sorted(batches, key=lambda batch: (batch["created_at"], batch["batch_id"]))
+
+
+def extra_columns(s3: Any, bucket: str, ctx: TenantContext, dataset: str) -> list[str]:
+    """The tenant's own columns (beyond the canonical ones) in any committed batch of ``dataset``, by name."""
+    canonical = set(canonical_schema(dataset).names)
+    found = {name for batch in list_batches(s3, bucket, ctx, dataset) for name in batch.get("columns", [])}
+    return sorted(found - canonical)
 
 
 def delete_batch(s3: Any, bucket: str, ctx: TenantContext, dataset: str, batch_id: str) -> int:

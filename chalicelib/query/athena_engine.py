@@ -53,6 +53,8 @@ class AthenaEngine:
                       .where(exp.column(_TENANT_COLUMN).eq(marker(ctx.tenant_id))))
             return select.subquery()
 
+        for bracket in scoped.tree.find_all(exp.Bracket):  # a missing map key or index is NULL, as in DuckDB
+            bracket.set("safe", True)
         for placeholder in list(scoped.tree.find_all(exp.Placeholder)):
             placeholder.replace(marker(values[placeholder.this]))
         scoped.replace_tables(tenant_rows)

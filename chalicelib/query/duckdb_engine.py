@@ -29,7 +29,8 @@ from chalicelib.query.engine import scope
 from chalicelib.query.part_cache import DEFAULT_MAX_BYTES, PartCache
 
 SQL_TYPES = {pa.string(): "VARCHAR", pa.float64(): "DOUBLE", pa.int64(): "BIGINT", pa.timestamp("us"): "TIMESTAMP",
-             pa.date32(): "DATE", pa.bool_(): "BOOLEAN"}  # batches.KIND_TYPES in DuckDB's words
+             pa.date32(): "DATE", pa.bool_(): "BOOLEAN",
+             pa.map_(pa.string(), pa.string()): "MAP(VARCHAR, VARCHAR)"}  # batches.KIND_TYPES in DuckDB's words
 
 
 class DuckDBEngine:

@@ -64,6 +64,7 @@ DIMENSIONS: dict[str, Dimension] = {d.name: d for d in (
 )}
 
 TIME_DIMENSIONS = tuple(name for name, d in DIMENSIONS.items() if d.time)
+EXTRA = "extra:"  # a dimension named after one of the company's own columns: "extra:vin"
 PRESETS = ("last_7_days", "last_30_days", "last_90_days", "last_365_days", "month_to_date", "quarter_to_date",
            "year_to_date", "previous_month", "previous_quarter", "previous_year", "all")
 EVENTS = ("black_friday", "cyber_monday", "christmas", "easter", "mothers_day", "valentines_day")

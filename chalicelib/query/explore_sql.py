@@ -36,7 +36,7 @@ SELECT CAST(t.ts AS DATE) AS day,
        COALESCE(t.quantity, 1) AS quantity,
        COALESCE(t.is_return, COALESCE(t.quantity, 1) < 0) AS is_return,
        CAST(t.order_id AS VARCHAR) AS order_id, t.ts AS ts, CAST(t.product_id AS VARCHAR) AS product_id,
-       t.unit_price AS unit_price, CAST(t.currency AS VARCHAR) AS currency
+       t.unit_price AS unit_price, CAST(t.currency AS VARCHAR) AS currency, t.extras AS extras
 FROM transactions AS t
 WHERE t.ts IS NOT NULL
 """
@@ -114,6 +114,7 @@ class Question:
     other: bool = False
     keep: tuple[str, ...] | None = None  # with ``other``: the values to keep, instead of ranking (comparisons)
     lines_only: bool = False  # the rollup is not complete yet: read the order lines
+    extra_keys: tuple[str, ...] = ()  # the company's own columns, named extra_0, extra_1... in the query
 
     @property
     def fields(self) -> set[str]:
@@ -124,7 +125,7 @@ class Question:
         """``rollup`` when every measure adds up and every field is in the rollup; else the order ``lines``."""
         additive = all(MEASURES[m].additive for m in self.measures) and all(
             MEASURES[h.measure].additive for h in self.having)
-        rollup = additive and self.fields <= set(ROLLUP_DIMENSIONS) and not self.lines_only
+        rollup = additive and self.fields <= set(ROLLUP_DIMENSIONS) and not self.lines_only and not self.extra_keys
         return "rollup" if rollup else "lines"
 
     @property
@@ -148,7 +149,7 @@ def _facts(question: Question, params: Params) -> exp.Select:
         base = _sql(_ROLLUP).assert_is(exp.Select)
         facts = exp.select("*").from_(base.subquery("r"))
     else:
-        lines = _sql(_LINES).assert_is(exp.Select)
+        lines = _lines(question.extra_keys, params)
         needs = set(question.measures) | {h.measure for h in question.having}
         if question.fields & {"segment", "rfm_group"}:
             lines = lines.select(f"COALESCE(l.segment, '{NO_LABEL}') AS segment",
@@ -167,6 +168,16 @@ def _facts(question: Question, params: Params) -> exp.Select:
     for condition in question.conditions:
         facts = facts.where(_condition(condition, params))
     return facts
+
+
+def _lines(extra_keys: tuple[str, ...], params: Params) -> exp.Select:
+    """The order lines, with the company's extra columns asked for as ``extra_<i>`` (their names are values)."""
+    lines = _sql(_LINES).assert_is(exp.Select)
+    for i, key in enumerate(extra_keys):
+        value = exp.Bracket(this=exp.column("extras", "t"), expressions=[params(key)], safe=True, offset=1)
+        lines = lines.select(exp.alias_(exp.func("COALESCE", exp.cast(value, "VARCHAR"),
+                                                 exp.Literal.string("(unknown)")), f"extra_{i}"))
+    return lines
 
 
 def _condition(condition: Condition, params: Params) -> exp.Expression:
@@ -295,10 +306,11 @@ def _order(question: Question) -> list[exp.Expression]:
 
 
 def compile_rows(start: date | None, end: date | None, conditions: tuple[Condition, ...], limit: int,
-                 offset: int) -> tuple[str, dict[str, Any]]:
+                 offset: int, extra_keys: tuple[str, ...] = ()) -> tuple[str, dict[str, Any]]:
     """The order lines behind a cell, newest first, as they were counted, and ``_total_rows``."""
     params = Params()
-    question = Question(measures=("orders",), start=start, end=end, conditions=conditions)  # the order lines
+    question = Question(measures=("orders",), start=start, end=end, conditions=conditions,  # the order lines
+                        extra_keys=extra_keys)
     outer = (exp.select(*ROW_COLUMNS, exp.alias_(_sql("COUNT(*) OVER ()"), "_total_rows"))
              .from_(_facts(question, params).subquery("m"))
              .order_by(exp.Ordered(this=exp.column("ts"), desc=True), exp.Ordered(this=exp.column("order_id")),
@@ -310,11 +322,11 @@ def compile_rows(start: date | None, end: date | None, conditions: tuple[Conditi
 
 
 ROW_COLUMNS = ("order_id", "ts", "customer", "product_id", "product", "category", "region", "channel", "quantity",
-               "unit_price", "amount", "currency", "is_return")
+               "unit_price", "amount", "currency", "is_return", "extras")
 
 
-def compile_values(dimension: str, text: str, limit: int, source_table: str = "rollup"
-                   ) -> tuple[str, dict[str, Any]]:
+def compile_values(dimension: str, text: str, limit: int, source_table: str = "rollup",
+                   extra_keys: tuple[str, ...] = ()) -> tuple[str, dict[str, Any]]:
     """Values of ``dimension`` containing ``text`` (any case): prefix matches first, then by revenue."""
     params = Params()
     if dimension in ("segment", "rfm_group"):
@@ -322,10 +334,10 @@ def compile_values(dimension: str, text: str, limit: int, source_table: str = "r
                             ).from_("customer_labels").where(exp.column(dimension).is_(exp.null()).not_())
     elif dimension in ROLLUP_DIMENSIONS and dimension not in TIME_DIMENSIONS and source_table == "rollup":
         source = exp.select(exp.alias_(exp.column(dimension), "value"), "revenue").from_("sales_daily")
-    elif dimension in ("category", "product", "region", "channel", "customer"):
+    elif dimension in ("category", "product", "region", "channel", "customer") or dimension.startswith("extra_"):
         source = (exp.select(exp.alias_(exp.column(dimension), "value"),
                              exp.alias_(_sql("CASE WHEN is_return THEN 0 ELSE amount END"), "revenue"))
-                  .from_(_sql(_LINES).subquery("x")).where(exp.column(dimension).is_(exp.null()).not_()))
+                  .from_(_lines(extra_keys, params).subquery("x")).where(exp.column(dimension).is_(exp.null()).not_()))
     else:
         raise ValueError(f"{dimension} has no values to search")
     needle = params(text.lower())

@@ -232,3 +232,20 @@ def test_segments_and_rfm_groups_of_the_latest_run_split_the_sales(acme: Company
     rows = acme.ask({"filters": [{"field": "segment", "values": [name]}], "limit": 3}, "/explore/rows").data
     assert rows["total_rows"] > 0 and {r["customer_id"] for r in rows["rows"]} <= set(
         segments[segments["segment"] == name]["customer_id"])
+
+
+def test_a_dealers_own_column_is_a_dimension(acme: Company) -> None:
+    dealer = Company(acme.api, "dan@dealer.example", "Dan's Cars")
+    cars = SALES.head(400).assign(vin=[f"VIN{i % 7}" for i in range(400)], trim=None)
+    assert dealer.load(cars)["rows_accepted"] == 400
+    fields = dealer.api.call("GET", "/explore/fields", token=dealer.token).data
+    assert {"extra:vin", "extra:trim"} <= {d["name"] for d in fields["dimensions"]}
+    answer = dealer.ask({"measures": ["revenue", "orders"], "dimensions": ["extra:vin"]})
+    assert answer.status_code == 200, answer.data
+    expected = purchases(cars).groupby("vin")["amount"].sum().round(2)
+    assert {r["extra:vin"]: r["revenue"] for r in answer.data["rows"]} == pytest.approx(expected.to_dict())
+    found = dealer.api.call("GET", "/explore/values?dimension=extra:vin&q=vin3", token=dealer.token).data
+    assert [v["value"] for v in found["values"]] == ["VIN3"]
+    rows = dealer.ask({"filters": [{"field": "extra:vin", "values": ["VIN3"]}], "limit": 2}, "/explore/rows").data
+    assert [r["vin"] for r in rows["rows"]] == ["VIN3", "VIN3"]
+    assert acme.ask({"measures": ["revenue"], "dimensions": ["extra:vin"]}).status_code == 400  # not acme's

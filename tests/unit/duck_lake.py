@@ -17,7 +17,7 @@ import sqlglot
 
 from chalicelib.auth.permissions import TenantContext
 from chalicelib.ingest.schema import TABLES
-from chalicelib.lake.batches import canonical_schema, conform, to_arrow
+from chalicelib.lake.batches import canonical_schema, conform, to_arrow, with_extras
 from chalicelib.query.aggregates import sql as aggregate_sql
 from chalicelib.query.athena_engine import AthenaEngine
 from chalicelib.query.engine import scope
@@ -48,7 +48,10 @@ class DuckLake:
 
     def _create(self, dataset: str, frame: pd.DataFrame | None) -> None:
         schema = canonical_schema(dataset)
-        table = schema.empty_table() if frame is None else conform(to_arrow(frame), schema)
+        table = schema.empty_table()
+        if frame is not None:
+            table = with_extras(to_arrow(frame), dataset)
+            table = conform(table.select([n for n in table.column_names if n in schema.names]), schema)
         self.db.register("incoming", table)
         self.db.execute(f"CREATE TABLE {dataset} AS SELECT * FROM incoming")
         self.db.unregister("incoming")

@@ -147,7 +147,7 @@ def test_engine_for_picks_duckdb_locally_and_athena_in_the_cloud() -> None:
 
 def test_glue_tables_match_the_canonical_datasets() -> None:
     glue_types = {"text": "string", "number": "double", "integer": "bigint", "timestamp": "timestamp",
-                  "date": "date", "boolean": "boolean"}
+                  "date": "date", "boolean": "boolean", "map": "map<string,string>"}
     assert set(glue_types) == set(KIND_TYPES)
     tables = {spec["Properties"]["TableInput"]["Name"]: spec["Properties"]["TableInput"]
               for spec in load_template()["Resources"].values() if spec.get("Type") == "AWS::Glue::Table"}

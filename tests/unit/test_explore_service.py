@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pytest
 
 from chalicelib import errors
@@ -14,7 +15,7 @@ from chalicelib.explore.service import Explore
 from chalicelib.query.explore_model import Compare, DateRange, ExploreQuery, RowsQuery
 from tests.unit.duck_lake import ACME, DuckLake, planted_sales
 
-SALES = planted_sales()
+SALES = planted_sales().assign(store=lambda f: np.where(f.index % 3 == 0, "Harbour St", "Mill Lane"))
 LAKE = DuckLake({"transactions": SALES})
 
 
@@ -29,6 +30,9 @@ class FakeRollups:
 
     def sync(self, ctx: Any, state: LakeState | None = None) -> LakeState:
         return self.state(ctx)
+
+    def extra_columns(self, ctx: Any) -> list[str]:
+        return ["store"]
 
 
 def service(**kwargs: Any) -> Explore:
@@ -141,3 +145,25 @@ def test_fields_without_traffic_offer_no_conversion() -> None:
     with pytest.raises(errors.ValidationFailed) as refused:
         ask(service(), measures=["conversion"])
     assert "revenue" in refused.value.details[0]["valid"]
+
+
+def test_the_companys_own_columns_split_filter_search_and_show_in_rows() -> None:
+    explore = service()
+    fields = {d["name"]: d for d in explore.fields(ACME)["dimensions"]}
+    assert fields["extra:store"]["label"] == "store"
+    answer = ask(explore, measures=["revenue", "orders"], dimensions=["extra:store"],
+                 filters=[{"field": "category", "values": ["Tents"]}], compare={"mode": "previous_year"},
+                 date={"start": "2025-01-01", "end": "2025-06-30"})
+    assert [c["name"] for c in answer["columns"]][:2] == ["extra:store", "revenue"]
+    window = SALES[(SALES["ts"] >= "2025-01-01") & (SALES["ts"] < "2025-07-01") & (SALES["category"] == "Tents")]
+    expected = window[~window["is_return"]].groupby("store")["amount"].sum()
+    assert {r["extra:store"]: r["revenue"] for r in answer["rows"]} == pytest.approx(expected.round(2).to_dict())
+    assert all(r["revenue_previous"] for r in answer["rows"])
+    only = ask(explore, measures=["revenue"], filters=[{"field": "extra:store", "values": ["Harbour St"]}])
+    assert only["rows"][0]["revenue"] == pytest.approx(
+        SALES[~SALES["is_return"] & (SALES["store"] == "Harbour St")]["amount"].sum())
+    assert [v["value"] for v in explore.values(ACME, "extra:store", "mill", 20)["values"]] == ["Mill Lane"]
+    rows = explore.rows(ACME, RowsQuery(filters=[{"field": "extra:store", "values": ["Mill Lane"]}], limit=3))
+    assert [r["store"] for r in rows["rows"]] == ["Mill Lane"] * 3 and "extras" not in rows["columns"]
+    empty = ask(explore, measures=["revenue"], filters=[{"field": "extra:store", "values": ["Nowhere"]}])
+    assert empty["message"].startswith("No sales with store Nowhere")
