@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 import sqlglot
+from dateutil.relativedelta import relativedelta
 from sqlglot import exp
 
 from chalicelib.query.explore_model import MEASURES, TIME_DIMENSIONS, Condition, Having, Sort
@@ -145,11 +146,20 @@ def _field(name: str) -> exp.Expression:
 
 def _facts(question: Question, params: Params) -> exp.Select:
     """The rows the question aggregates: rollup or order lines, narrowed by its dates and conditions."""
+    low, high = _day_bounds(question)
     if question.source == "rollup":
         base = _sql(_ROLLUP).assert_is(exp.Select)
+        if low is not None:  # on the stored column, so Parquet statistics skip the row groups outside
+            base = base.where(exp.column("day") >= exp.cast(params(low), "DATE"))
+        if high is not None:
+            base = base.where(exp.column("day") < exp.cast(params(high), "DATE"))
         facts = exp.select("*").from_(base.subquery("r"))
     else:
         lines = _lines(question.extra_keys, params)
+        if low is not None:  # on the raw timestamp, so Parquet statistics skip the row groups outside
+            lines = lines.where(exp.column("ts", "t") >= exp.cast(params(low), "TIMESTAMP"))
+        if high is not None:
+            lines = lines.where(exp.column("ts", "t") < exp.cast(params(high), "TIMESTAMP"))
         needs = set(question.measures) | {h.measure for h in question.having}
         if question.fields & {"segment", "rfm_group"}:
             lines = lines.select(f"COALESCE(l.segment, '{NO_LABEL}') AS segment",
@@ -168,6 +178,23 @@ def _facts(question: Question, params: Params) -> exp.Select:
     for condition in question.conditions:
         facts = facts.where(_condition(condition, params))
     return facts
+
+
+_GRAIN_LENGTH = {"day": relativedelta(days=1), "week": relativedelta(weeks=1), "month": relativedelta(months=1),
+                 "quarter": relativedelta(months=3), "year": relativedelta(years=1)}
+
+
+def _day_bounds(question: Question) -> tuple[date | None, date | None]:
+    """The first day and the day after the last that the question can read: its dates, narrowed by any time
+    bucket it keeps (a drill-down to one week). Only a bound for the scan; exact filters still apply."""
+    low, high = question.start, question.end + relativedelta(days=1) if question.end else None
+    for condition in question.conditions:
+        if condition.field in TIME_DIMENSIONS and condition.op == "in":
+            starts = [_as_date(value, condition.field) for value in condition.values]
+            first, last = min(starts), max(starts) + _GRAIN_LENGTH[condition.field]
+            low = first if low is None else max(low, first)
+            high = last if high is None else min(high, last)
+    return low, high
 
 
 def _lines(extra_keys: tuple[str, ...], params: Params) -> exp.Select:
@@ -307,18 +334,25 @@ def _order(question: Question) -> list[exp.Expression]:
 
 def compile_rows(start: date | None, end: date | None, conditions: tuple[Condition, ...], limit: int,
                  offset: int, extra_keys: tuple[str, ...] = ()) -> tuple[str, dict[str, Any]]:
-    """The order lines behind a cell, newest first, as they were counted, and ``_total_rows``."""
+    """The order lines behind a cell, newest first, as they were counted, and ``_total_rows``.
+
+    The count is its own aggregate beside the page, not a window over every match, so the page stays a top-N.
+    """
     params = Params()
     question = Question(measures=("orders",), start=start, end=end, conditions=conditions,  # the order lines
                         extra_keys=extra_keys)
-    outer = (exp.select(*ROW_COLUMNS, exp.alias_(_sql("COUNT(*) OVER ()"), "_total_rows"))
-             .from_(_facts(question, params).subquery("m"))
-             .order_by(exp.Ordered(this=exp.column("ts"), desc=True), exp.Ordered(this=exp.column("order_id")),
-                       exp.Ordered(this=exp.column("product")))
-             .limit(limit))
+    page = (exp.select(*ROW_COLUMNS).from_("matched")
+            .order_by(exp.Ordered(this=exp.column("ts"), desc=True), exp.Ordered(this=exp.column("order_id")),
+                      exp.Ordered(this=exp.column("product")))
+            .limit(limit))
     if offset:
-        outer = outer.offset(offset)
-    return outer.sql(dialect="duckdb"), params.values
+        page = page.offset(offset)
+    count = exp.select(exp.alias_(_sql("COUNT(*)"), "n")).from_("matched")
+    outer = (exp.select("p.*", exp.alias_(exp.column("n", "c"), "_total_rows"))
+             .from_(page.subquery("p")).join(count.subquery("c"), join_type="cross")
+             .order_by(exp.Ordered(this=exp.column("ts", "p"), desc=True), exp.column("order_id", "p"),
+                       exp.column("product", "p")))
+    return outer.with_("matched", as_=_facts(question, params)).sql(dialect="duckdb"), params.values
 
 
 ROW_COLUMNS = ("order_id", "ts", "customer", "product_id", "product", "category", "region", "channel", "quantity",
