@@ -59,6 +59,7 @@ class Explore:
         profile = self._profile(ctx, state)
         span = dates.resolve(query.date, *_bounds(profile))
         profile.check(query)
+        _check_dates(query)
         limit, offset = (CSV_MAX_ROWS, 0) if query.format == "csv" else (query.limit, query.offset)
         self._guard_scan(ctx, state, profile, span, query.filters)
         renames = extras.renaming(query)
@@ -119,6 +120,12 @@ class Explore:
         meta = self._meta(profile, span, question.source, lines)
         if query.compare and len(frame):
             frame, meta["compare"] = self._compare(ctx, inside, question, span, frame)
+        elif query.compare:  # nothing to compare: the answer still has the columns it promises
+            before, _ = dates.comparison(span, query.compare)
+            meta["compare"] = {"mode": query.compare.mode, "event": query.compare.event,
+                               "start": before.start.isoformat(), "end": before.end.isoformat(), "lines": None}
+            frame = frame.reindex(columns=[*frame.columns, *(c["name"] for c in answers.columns(inside)
+                                                              if c["name"] not in frame.columns)])
         frame = renames.outside(frame)
         names = [c["name"] for c in answers.columns(query)]
         message = None
@@ -233,11 +240,16 @@ def _bounds(profile: Profile) -> tuple[Any, Any]:
     return profile.first_day, profile.last_day
 
 
-def _question(query: ExploreQuery, span: dates.Span, extra_keys: tuple[str, ...]) -> explore_sql.Question:
+def _check_dates(query: ExploreQuery | RowsQuery) -> None:
+    """Time filters take bucket starts as dates; anything else is the caller's to fix (400)."""
     for condition in query.filters:
         if condition.field in TIME_DIMENSIONS:
             for value in condition.values:
                 _check_date(value, condition.field)
+
+
+def _question(query: ExploreQuery, span: dates.Span, extra_keys: tuple[str, ...]) -> explore_sql.Question:
+    _check_dates(query)
     return explore_sql.Question(
         measures=tuple(query.measures), dimensions=tuple(query.dimensions), start=span.start, end=span.end,
         conditions=tuple(query.filters), having=tuple(query.having), sort=tuple(query.sort), limit=query.limit,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,14 @@ EVENTS = ("black_friday", "cyber_monday", "christmas", "easter", "mothers_day", 
 COMPARE_MODES = ("previous_period", "previous_year", "same_weekday", "event")
 MAX_VALUES = 1000
 
+def _date_text(value: object) -> object:
+    """Dates come as ``YYYY-MM-DD`` text; a number is not read as days since 1970."""
+    if not isinstance(value, str | date):
+        raise ValueError("write dates as YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_date_text)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Value = Annotated[str, StringConstraints(max_length=200)]
 
@@ -83,8 +91,8 @@ class DateRange(Body):
     """A preset relative to the latest sale, or days from ``start`` to ``end`` (both included)."""
 
     preset: Literal[PRESETS] | None = None  # type: ignore[valid-type]
-    start: date | None = None
-    end: date | None = None
+    start: IsoDate | None = None
+    end: IsoDate | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> DateRange:

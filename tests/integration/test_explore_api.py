@@ -249,3 +249,12 @@ def test_a_dealers_own_column_is_a_dimension(acme: Company) -> None:
     rows = dealer.ask({"filters": [{"field": "extra:vin", "values": ["VIN3"]}], "limit": 2}, "/explore/rows").data
     assert [r["vin"] for r in rows["rows"]] == ["VIN3", "VIN3"]
     assert acme.ask({"measures": ["revenue"], "dimensions": ["extra:vin"]}).status_code == 400  # not acme's
+
+
+def test_found_by_fuzzing_drill_down_dates_and_empty_comparisons_are_not_500s(acme: Company) -> None:
+    rows = acme.ask({"filters": [{"field": "week", "values": ["last tuesday"]}]}, "/explore/rows")
+    assert rows.status_code == 400 and "YYYY-MM-DD" in rows.data["error"]["message"]
+    empty = acme.ask({"measures": ["revenue"], "compare": {"mode": "previous_year"},
+                      "filters": [{"field": "region", "values": ["Nowhere"]}]})
+    assert empty.status_code == 200, empty.data
+    assert empty.data["rows"] == [] and empty.data["meta"]["compare"]["mode"] == "previous_year"
