@@ -167,3 +167,15 @@ def test_the_companys_own_columns_split_filter_search_and_show_in_rows() -> None
     assert [r["store"] for r in rows["rows"]] == ["Mill Lane"] * 3 and "extras" not in rows["columns"]
     empty = ask(explore, measures=["revenue"], filters=[{"field": "extra:store", "values": ["Nowhere"]}])
     assert empty["message"].startswith("No sales with store Nowhere")
+
+
+def test_conversion_is_offered_with_traffic_and_split_by_time_only() -> None:
+    from chalicelib.explore.profile import Profile
+
+    profile = Profile(first_day=date(2025, 1, 1), last_day=date(2025, 3, 1), lines=10, batches=1, currencies=("EUR",),
+                      known_values={"category": 3}, customers=5, traffic_days=59)
+    assert "conversion" in profile.measures()
+    profile.check(ExploreQuery(measures=["conversion"], dimensions=["week"]))
+    with pytest.raises(errors.ValidationFailed) as refused:
+        profile.check(ExploreQuery(measures=["conversion"], dimensions=["category"]))
+    assert "time only" in refused.value.details[0]["problem"]

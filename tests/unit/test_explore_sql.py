@@ -228,3 +228,20 @@ def test_explore_sql_names_only_known_tables() -> None:
     assert explore_sql.Question.source.fget(question) == "lines"
     assert {t for t in ("transactions", "customer_labels") if t in sql} == {"transactions", "customer_labels"}
 
+
+
+def test_conversion_is_orders_over_the_buckets_visits() -> None:
+    days = pd.date_range("2025-01-01", "2025-03-31", freq="D")
+    traffic = pd.DataFrame({"date": days.date, "visits": np.arange(len(days)) % 50 + 100, "batch_id": "t1"})
+    lake = DuckLake({"transactions": SALES, "traffic": traffic})
+    question = Question(measures=("conversion", "orders"), dimensions=("month",), start=date(2025, 1, 1),
+                        end=date(2025, 3, 31))
+    sql, params = compile_explore(question)
+    got = lake.query(sql, params)
+    orders = oracle(["orders"], ["month"], start=date(2025, 1, 1), end=date(2025, 3, 31)).set_index("month")
+    visits = traffic.assign(month=pd.to_datetime(traffic["date"]).dt.strftime("%Y-%m-01")).groupby("month")["visits"]
+    expected = orders["orders"] / visits.sum()
+    assert np.allclose(got["conversion"].to_numpy(), expected.to_numpy())
+    whole = lake.query(*compile_explore(Question(measures=("conversion",), start=date(2025, 1, 1),
+                                                 end=date(2025, 3, 31))))
+    assert whole["conversion"].iloc[0] == pytest.approx(orders["orders"].sum() / traffic["visits"].sum())
