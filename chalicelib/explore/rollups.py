@@ -43,12 +43,24 @@ class Rollups:
 
     def __init__(self, s3: Any, bucket: str, kms_key_id: str, engine: QueryEngine) -> None:
         self.s3, self.bucket, self.kms_key_id, self.engine = s3, bucket, kms_key_id, engine
+        self._known: dict[tuple[str, str], LakeState] = {}  # (tenant, version marker ETag) → state
 
     def state(self, ctx: TenantContext) -> LakeState:
+        """The committed batches: one HEAD of the lake's version marker while it is unchanged, else listings."""
+        version = batches.lake_version(self.s3, self.bucket, ctx)
+        known = self._known.get((ctx.tenant_id, version)) if version else None
+        if known is not None:
+            return known
+
         def ids(dataset: str) -> tuple[str, ...]:
             return tuple(batches.committed_batch_ids(self.s3, self.bucket, ctx, dataset))
 
-        return LakeState(ids("transactions"), ids(ROLLUP), ids("traffic"), ids("customer_labels"))
+        state = LakeState(ids("transactions"), ids(ROLLUP), ids("traffic"), ids("customer_labels"))
+        if version:
+            if len(self._known) > 10_000:
+                self._known.clear()
+            self._known[(ctx.tenant_id, version)] = state
+        return state
 
     def extra_columns(self, ctx: TenantContext) -> list[str]:
         """The company's own transaction columns, which Explore offers as ``extra:<name>`` dimensions."""

@@ -7,6 +7,7 @@ leaves parts nobody reads, and deletes them.
 from __future__ import annotations
 
 import json
+import secrets
 import tempfile
 from datetime import UTC, datetime
 from types import TracebackType
@@ -182,6 +183,7 @@ class BatchWriter:
             manifest = "".join(f"s3://{self.bucket}/{key}\n" for key in self.parts).encode()
             manifest_key = layout.manifest_key(self.ctx, self.dataset, self.batch_id)
             self._put(manifest_key, manifest, "text/plain", {"rows": str(self.rows), "parts": str(len(self.parts))})
+            touch_version(self.s3, self.bucket, self.ctx)
         except BaseException:
             self.abort()
             raise
@@ -293,9 +295,26 @@ def extra_columns(s3: Any, bucket: str, ctx: TenantContext, dataset: str) -> lis
     return sorted(found - canonical)
 
 
+def touch_version(s3: Any, bucket: str, ctx: TenantContext) -> None:
+    """Mark the tenant's lake as changed (after a manifest is written or deleted), for readers that cache."""
+    s3.put_object(Bucket=bucket, Key=layout.lake_version_key(ctx), Body=secrets.token_hex(8).encode(),
+                  ContentType="text/plain")
+
+
+def lake_version(s3: Any, bucket: str, ctx: TenantContext) -> str | None:
+    """The ETag of the tenant's version marker; None when there is none (a lake from before markers)."""
+    try:
+        return str(s3.head_object(Bucket=bucket, Key=layout.lake_version_key(ctx))["ETag"])
+    except s3.exceptions.ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+
+
 def delete_batch(s3: Any, bucket: str, ctx: TenantContext, dataset: str, batch_id: str) -> int:
     """Hide the batch (manifest first), then remove its info and parts; returns how many parts went."""
     _delete_keys(s3, bucket, [layout.manifest_key(ctx, dataset, batch_id)])
+    touch_version(s3, bucket, ctx)
     _delete_keys(s3, bucket, [layout.batch_info_key(ctx, dataset, batch_id)])
     parts = [obj["Key"] for obj in objects.iter_keys(s3, bucket, layout.batch_prefix(ctx, dataset, batch_id))]
     return _delete_keys(s3, bucket, parts)

@@ -63,6 +63,11 @@ def dataset_prefix(ctx: TenantContext, dataset: str) -> str:
     return f"tenants/{_tenant(ctx)}/lake/{_dataset(dataset)}/"
 
 
+def lake_version_key(ctx: TenantContext) -> str:
+    """Rewritten after every commit or deletion of a batch: its ETag names the state of the tenant's lake."""
+    return f"tenants/{_tenant(ctx)}/lake/_version"
+
+
 def batch_prefix(ctx: TenantContext, dataset: str, batch_id: str) -> str:
     return f"{dataset_prefix(ctx, dataset)}batch={_segment(batch_id, 'batch id')}/"
 

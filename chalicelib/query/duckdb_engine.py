@@ -47,13 +47,15 @@ class DuckDBEngine:
         self._slots = threading.BoundedSemaphore(max(1, threads))  # queries running at once, at most one a core
         self._running = 0
         self._counting = threading.Lock()
+        self._files: dict[tuple[str, str, str | None], list[str]] = {}
 
     def query(self, ctx: TenantContext, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
         scoped = scope(sql)
         values = scoped.bind(params)
         scoped.rename_tables(lambda dataset: dataset)  # normalise "Transactions" etc. to the registered name
+        version = batches.lake_version(self._client(), self.bucket, ctx)
         with ExitStack() as pins:  # cached files stay on disk until the query is done with them
-            sources = {dataset: self._source(ctx, dataset, pins) for dataset in sorted(scoped.datasets)}
+            sources = {dataset: self._source(ctx, dataset, pins, version) for dataset in sorted(scoped.datasets)}
             with self._slot() as threads, duckdb.connect(":memory:", config=self._config(threads)) as connection:
                 # allowed_paths can only be set once the database runs; nothing else has run on it yet
                 paths = [path for source in sources.values() if isinstance(source, list) for path in source]
@@ -89,11 +91,12 @@ class DuckDBEngine:
         return {"threads": threads, "memory_limit": self.memory_limit, "preserve_insertion_order": False,
                 "python_enable_replacements": False}
 
-    def _source(self, ctx: TenantContext, dataset: str, pins: ExitStack) -> list[str] | pa.Table | ds.Dataset:
+    def _source(self, ctx: TenantContext, dataset: str, pins: ExitStack,
+                version: str | None) -> list[str] | pa.Table | ds.Dataset:
         """Local paths of the tenant's committed files of ``dataset``; an Arrow dataset over S3 when they do not
         fit in the cache; an empty table with the canonical schema when nothing is committed."""
         schema = batches.canonical_schema(dataset)
-        files = batches.committed_files(self._client(), self.bucket, ctx, dataset)
+        files = self._committed_files(ctx, dataset, version)
         if not files:
             return schema.empty_table()
         local = pins.enter_context(self.cache.local(self._client(), self.bucket, files))
@@ -101,6 +104,18 @@ class DuckDBEngine:
             return local
         return ds.dataset([f"{self.bucket}/{key}" for key in files], schema=schema, format="parquet",
                           filesystem=self._filesystem())
+
+    def _committed_files(self, ctx: TenantContext, dataset: str, version: str | None) -> list[str]:
+        """The manifests' part list, read again only when the lake's version marker changes (or is missing)."""
+        key = (ctx.tenant_id, dataset, version)
+        files = self._files.get(key) if version else None
+        if files is None:
+            files = batches.committed_files(self._client(), self.bucket, ctx, dataset)
+            if version:
+                if len(self._files) > 10_000:
+                    self._files.clear()
+                self._files[key] = files
+        return files
 
     def _session(self) -> boto3.Session:
         return self.boto3_session or boto3.Session(region_name=self.region)
