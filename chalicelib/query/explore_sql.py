@@ -37,7 +37,7 @@ SELECT CAST(t.ts AS DATE) AS day,
        COALESCE(t.quantity, 1) AS quantity,
        COALESCE(t.is_return, COALESCE(t.quantity, 1) < 0) AS is_return,
        CAST(t.order_id AS VARCHAR) AS order_id, t.ts AS ts, CAST(t.product_id AS VARCHAR) AS product_id,
-       t.unit_price AS unit_price, CAST(t.currency AS VARCHAR) AS currency, t.extras AS extras
+       t.unit_price AS unit_price, CAST(t.currency AS VARCHAR) AS currency
 FROM transactions AS t
 WHERE t.ts IS NOT NULL
 """
@@ -116,6 +116,7 @@ class Question:
     keep: tuple[str, ...] | None = None  # with ``other``: the values to keep, instead of ranking (comparisons)
     lines_only: bool = False  # the rollup is not complete yet: read the order lines
     extra_keys: tuple[str, ...] = ()  # the company's own columns, named extra_0, extra_1... in the query
+    whole_lines: bool = False  # keep each line's whole extras map (the rows of a drill-down show it)
 
     @property
     def fields(self) -> set[str]:
@@ -156,6 +157,8 @@ def _facts(question: Question, params: Params) -> exp.Select:
         facts = exp.select("*").from_(base.subquery("r"))
     else:
         lines = _lines(question.extra_keys, params)
+        if question.whole_lines:
+            lines = lines.select("t.extras AS extras")
         if low is not None:  # on the raw timestamp, so Parquet statistics skip the row groups outside
             lines = lines.where(exp.column("ts", "t") >= exp.cast(params(low), "TIMESTAMP"))
         if high is not None:
@@ -340,7 +343,7 @@ def compile_rows(start: date | None, end: date | None, conditions: tuple[Conditi
     """
     params = Params()
     question = Question(measures=("orders",), start=start, end=end, conditions=conditions,  # the order lines
-                        extra_keys=extra_keys)
+                        extra_keys=extra_keys, whole_lines=True)
     page = (exp.select(*ROW_COLUMNS).from_("matched")
             .order_by(exp.Ordered(this=exp.column("ts"), desc=True), exp.Ordered(this=exp.column("order_id")),
                       exp.Ordered(this=exp.column("product")))
