@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from typing import Any
 
 import sqlglot
@@ -77,7 +78,12 @@ _LINE_MEASURES = {
 
 
 def _sql(text: str) -> exp.Expression:
-    """A fragment of our own SQL (never a caller's text) as a tree."""
+    """A fragment of our own SQL (never a caller's text) as a fresh tree; each text is parsed once."""
+    return _parsed(text).copy()
+
+
+@cache
+def _parsed(text: str) -> exp.Expression:
     return sqlglot.parse_one(text, read="duckdb")
 
 
