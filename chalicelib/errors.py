@@ -110,6 +110,12 @@ class FileTooLarge(SalesLensError):
     default_message = "The file is over the size limit. Split it, or compress it as .gz or .zip."
 
 
+class BodyTooLarge(SalesLensError):
+    status = 413
+    code = "body_too_large"
+    default_message = "The request body is too large for this route."
+
+
 class UnreadableFile(SalesLensError):
     status = 422
     code = "unreadable_file"

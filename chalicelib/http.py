@@ -63,13 +63,28 @@ def _normalise(response: Response) -> Response:
     return response
 
 
-def parse_body(request: Request, model: type[Model]) -> Model:
-    """The JSON body validated against ``model``; raises BadJson or ValidationFailed with field details."""
+MAX_JSON_BYTES = 1024 * 1024  # the largest JSON body a route takes (an Explore filter list fits many times)
+MAX_JSON_DEPTH = 32
+MAX_JSON_ITEMS = 100_000
+
+
+def parse_body(request: Request, model: type[Model], max_bytes: int = MAX_JSON_BYTES) -> Model:
+    """The JSON body validated against ``model``; raises BadJson or ValidationFailed with field details.
+
+    The body is bounded before it is believed: its size (413), how deep it nests and how many values it
+    holds (400), so a hostile body costs a refusal, not a RecursionError or a long parse.
+    """
     raw = request.raw_body or b""
+    if len(raw) > max_bytes:
+        raise errors.BodyTooLarge(f"The request body is {len(raw):,} bytes; this route takes at most "
+                                  f"{max_bytes:,}.")
     try:
         data = json.loads(raw) if raw.strip() else {}
+    except RecursionError:
+        raise errors.BadJson(f"The JSON body nests too deep; at most {MAX_JSON_DEPTH} levels.") from None
     except (ValueError, UnicodeDecodeError):
         raise errors.BadJson() from None
+    _check_shape(data)
     if not isinstance(data, dict):
         raise errors.BadJson("The request body must be a JSON object.")
     try:
@@ -78,6 +93,20 @@ def parse_body(request: Request, model: type[Model]) -> Model:
         details = [{"field": ".".join(str(p) for p in e["loc"]) or "body", "problem": e["msg"]}
                    for e in exc.errors()]
         raise errors.ValidationFailed(details=details) from None
+
+
+def _check_shape(data: Any) -> None:
+    """Refuse JSON nested deeper than MAX_JSON_DEPTH or holding more than MAX_JSON_ITEMS values (no recursion)."""
+    pending, items = [(data, 1)], 0
+    while pending:
+        value, depth = pending.pop()
+        items += 1
+        if depth > MAX_JSON_DEPTH:
+            raise errors.BadJson(f"The JSON body nests too deep; at most {MAX_JSON_DEPTH} levels.")
+        if items > MAX_JSON_ITEMS:
+            raise errors.BadJson(f"The JSON body holds too many values; at most {MAX_JSON_ITEMS:,}.")
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        pending.extend((child, depth + 1) for child in children)
 
 
 def query_int(request: Request, name: str, default: int, low: int, high: int) -> int:

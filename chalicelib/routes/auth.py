@@ -12,6 +12,7 @@ from chalicelib.routes.guard import access_token, caller, jwt_authorizer
 from chalicelib.tenancy import service
 
 bp = Blueprint(__name__)
+PUBLIC_BODY_BYTES = 16 * 1024  # routes anyone can call get the tightest bound (a refresh token is about 2 KB)
 
 
 def _audit_for_user(user_id: str, event: str, actor: str, outcome: str = "success") -> None:
@@ -24,7 +25,7 @@ def _audit_for_user(user_id: str, event: str, actor: str, outcome: str = "succes
 
 @bp.route("/auth/signup", methods=["POST"])
 def sign_up() -> Response:
-    body = parse_body(bp.current_request, schemas.SignUp)
+    body = parse_body(bp.current_request, schemas.SignUp, PUBLIC_BODY_BYTES)
     result = service.sign_up(services.tenancy(), body.name, str(body.email), body.password,
                              body.company, body.invitation)
     return Response(body=result, status_code=201)
@@ -32,20 +33,20 @@ def sign_up() -> Response:
 
 @bp.route("/auth/confirm", methods=["POST"])
 def confirm() -> dict[str, Any]:
-    body = parse_body(bp.current_request, schemas.Confirm)
+    body = parse_body(bp.current_request, schemas.Confirm, PUBLIC_BODY_BYTES)
     services.tenancy().users.confirm(str(body.email), body.code)
     return {"confirmed": True}
 
 
 @bp.route("/auth/resend-code", methods=["POST"])
 def resend_code() -> dict[str, Any]:
-    body = parse_body(bp.current_request, schemas.EmailOnly)
+    body = parse_body(bp.current_request, schemas.EmailOnly, PUBLIC_BODY_BYTES)
     return {"delivery": services.tenancy().users.resend_code(str(body.email))}
 
 
 @bp.route("/auth/login", methods=["POST"])
 def login() -> dict[str, Any]:
-    body = parse_body(bp.current_request, schemas.Login)
+    body = parse_body(bp.current_request, schemas.Login, PUBLIC_BODY_BYTES)
     users = services.tenancy().users
     email = str(body.email)
     try:
@@ -60,20 +61,20 @@ def login() -> dict[str, Any]:
 
 @bp.route("/auth/refresh", methods=["POST"])
 def refresh() -> dict[str, Any]:
-    body = parse_body(bp.current_request, schemas.Refresh)
+    body = parse_body(bp.current_request, schemas.Refresh, PUBLIC_BODY_BYTES)
     return services.tenancy().users.refresh(body.refresh_token)
 
 
 @bp.route("/auth/forgot-password", methods=["POST"])
 def forgot_password() -> Response:
-    body = parse_body(bp.current_request, schemas.EmailOnly)
+    body = parse_body(bp.current_request, schemas.EmailOnly, PUBLIC_BODY_BYTES)
     delivery = services.tenancy().users.forgot_password(str(body.email))
     return Response(body={"delivery": delivery}, status_code=202)
 
 
 @bp.route("/auth/reset-password", methods=["POST"])
 def reset_password() -> dict[str, Any]:
-    body = parse_body(bp.current_request, schemas.ResetPassword)
+    body = parse_body(bp.current_request, schemas.ResetPassword, PUBLIC_BODY_BYTES)
     users = services.tenancy().users
     users.reset_password(str(body.email), body.code, body.password)
     _audit_for_user(users.sub_for_email(str(body.email)) or "", "password_reset", str(body.email))
@@ -95,7 +96,7 @@ def logout() -> Response:
 
 @bp.route("/auth/change-password", methods=["POST"], authorizer=jwt_authorizer)
 def change_password() -> dict[str, Any]:
-    body = parse_body(bp.current_request, schemas.ChangePassword)
+    body = parse_body(bp.current_request, schemas.ChangePassword, PUBLIC_BODY_BYTES)
     info = caller(bp.current_request)
     if info.get("token_use") != "access":
         raise errors.Unauthorized("Changing the password needs the access token from /auth/login.")

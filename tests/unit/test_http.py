@@ -50,3 +50,19 @@ def test_every_error_is_4xx_with_a_message():
     for cls in errors.SalesLensError.__subclasses__():
         error = cls()
         assert 400 <= error.status < 500 and error.message and error.body()["error"]["code"]
+
+
+@pytest.mark.parametrize(("raw", "says"), [
+    (b"[" * 50_000 + b"]" * 50_000, "nests too deep"),  # the C parser's RecursionError, caught
+    (b'{"a": ' + b"[" * 40 + b"]" * 40 + b"}", "nests too deep"),  # parsed, but deeper than 32 levels
+    (b'{"a": [' + b",".join([b"1"] * 100_001) + b"]}", "too many values"),
+])
+def test_parse_body_refuses_hostile_shapes_with_a_400(raw, says):
+    with pytest.raises(errors.BadJson, match=says):
+        http.parse_body(FakeRequest(raw), schemas.Login)
+
+
+def test_parse_body_refuses_bodies_over_the_routes_limit_with_a_413():
+    with pytest.raises(errors.BodyTooLarge) as caught:
+        http.parse_body(FakeRequest(b'{"email": "' + b"a" * 2000 + b'"}'), schemas.Login, max_bytes=1000)
+    assert caught.value.status == 413 and "at most 1,000" in caught.value.message
