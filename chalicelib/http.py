@@ -45,14 +45,15 @@ def middleware(event: Request, get_response: Callable[[Request], Response]) -> R
     except errors.SalesLensError as exc:
         response = Response(body=exc.body(), status_code=exc.status)
         logs.logger.info("request refused", extra={"status": exc.status, "code": exc.code})
-    response = _normalise(response)
+    response = _normalise(response, correlation_id[:64])
     if response.status_code >= 500:
         logs.logger.error("request failed", extra={"status": response.status_code})
     response.headers = {**cors_headers(), **(response.headers or {}), logs.CORRELATION_HEADER: correlation_id}
     return response
 
 
-def _normalise(response: Response) -> Response:
+def _normalise(response: Response, correlation_id: str = "") -> Response:
+    """Chalice's own error bodies in our shape; a server error says only what to do, with the id to quote."""
     body = response.body
     if isinstance(body, dict) and "Code" in body and "error" not in body:
         code, message = _CHALICE_CODES.get(body["Code"], ("error", None))
@@ -60,6 +61,8 @@ def _normalise(response: Response) -> Response:
             message = ("Something went wrong on our side. Try again; if it keeps happening, "
                        "contact support with the X-Correlation-Id of this response.")
         response.body = error_body(code, message or str(body.get("Message", "")))
+    if response.status_code >= 500 and isinstance(response.body, dict) and "error" in response.body:
+        response.body["error"]["correlation_id"] = correlation_id
     return response
 
 
