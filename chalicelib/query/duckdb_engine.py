@@ -99,7 +99,7 @@ class DuckDBEngine:
         files = self._committed_files(ctx, dataset, version)
         if not files:
             return schema.empty_table()
-        local = pins.enter_context(self.cache.local(self._client(), self.bucket, files))
+        local = pins.enter_context(self.cache.local(self._client(), self.bucket, files, version))
         if local is not None:
             return local
         return ds.dataset([f"{self.bucket}/{key}" for key in files], schema=schema, format="parquet",

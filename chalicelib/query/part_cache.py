@@ -39,6 +39,7 @@ class PartCache:
         self._entries: OrderedDict[str, _Entry] = OrderedDict()  # least recently used first
         self._lock = threading.Lock()
         self._fetching: dict[str, threading.Lock] = {}
+        self._checked: dict[tuple[str, str], tuple[str, str]] = {}  # (bucket, key) → (lake version, entry name)
         self._used = 0
         self.hits = self.misses = 0
 
@@ -48,12 +49,23 @@ class PartCache:
         return self._used
 
     @contextmanager
-    def local(self, s3: Any, bucket: str, keys: list[str]) -> Iterator[list[str] | None]:
-        """Local paths of ``keys``, in order, kept until the block ends; None when they do not all fit."""
+    def local(self, s3: Any, bucket: str, keys: list[str], version: str | None = None) -> Iterator[list[str] | None]:
+        """Local paths of ``keys``, in order, kept until the block ends; None when they do not all fit.
+
+        ``version`` is the lake's version marker: a part already checked under the same version is not checked
+        again (any rewrite of a committed part comes with a commit, which changes the version).
+        """
         pinned: list[str] = []
         try:
             for key in keys:
-                name = self._acquire(s3, bucket, key)
+                name = self._trusted(bucket, key, version)
+                if name is None:
+                    name = self._acquire(s3, bucket, key)
+                    if name is not None and version is not None:  # on disk now: trusted while the version holds
+                        with self._lock:
+                            if len(self._checked) > 100_000:
+                                self._checked.clear()
+                            self._checked[(bucket, key)] = (version, name)
                 if name is None:
                     break
                 pinned.append(name)
@@ -65,6 +77,20 @@ class PartCache:
                 for name in pinned:
                     self._entries[name].pins -= 1
                 self._evict(0)
+
+    def _trusted(self, bucket: str, key: str, version: str | None) -> str | None:
+        """The pinned entry of a part checked under this lake version, if it is still held."""
+        if version is None:
+            return None
+        with self._lock:
+            checked_version, name = self._checked.get((bucket, key), ("", ""))
+            entry = self._entries.get(name) if checked_version == version else None
+            if entry is None:
+                return None
+            entry.pins += 1
+            self._entries.move_to_end(name)
+            self.hits += 1
+            return name
 
     def _acquire(self, s3: Any, bucket: str, key: str) -> str | None:
         """The pinned entry name of ``key``'s current version, fetched if need be; None if it cannot fit."""

@@ -118,3 +118,29 @@ def test_least_recently_used_parts_go_first_and_pinned_ones_stay(lake_env: dict[
             assert rest is None  # b fits once c goes, but then c has no room beside a and b, both in use
         assert first is not None and os.path.exists(first[0])
     assert cache.size <= cache.max_bytes
+
+
+class CountingS3:
+    """The engine's S3 client, counting the HEADs of Parquet parts."""
+
+    def __init__(self, client: object) -> None:
+        self.client, self.part_heads = client, 0
+
+    def head_object(self, **kwargs: object) -> object:
+        self.part_heads += str(kwargs["Key"]).endswith(".parquet")
+        return self.client.head_object(**kwargs)  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.client, name)
+
+
+def test_parts_are_checked_once_per_lake_version(engine: DuckDBEngine) -> None:
+    _write(ACME, "a1", 10, 2.0)
+    counting = CountingS3(engine._client())
+    engine._s3 = counting
+    for _ in range(3):
+        assert engine.query(ACME, TOTAL).to_dict("records") == [{"n": 10, "total": 20.0}]
+    assert counting.part_heads == 3  # three parts, checked on the first query only
+    _write(ACME, "a2", 4, 1.0)  # a commit: a new version, every part checked again
+    assert engine.query(ACME, TOTAL).to_dict("records") == [{"n": 14, "total": 24.0}]
+    assert counting.part_heads == 3 + 4
