@@ -117,8 +117,14 @@ class CognitoUsers:
             _raise(exc, "forgot")
 
     def reset_password(self, email: str, code: str, password: str) -> None:
-        self._call("reset", "confirm_forgot_password", ClientId=self.client_id, Username=email,
-                   ConfirmationCode=code, Password=password)
+        """A code for an email with no account is answered like a wrong code: no one learns who has an account."""
+        try:
+            self._idp.confirm_forgot_password(ClientId=self.client_id, Username=email, ConfirmationCode=code,
+                                              Password=password)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("UserNotFoundException", "ResourceNotFoundException"):
+                _raise(ClientError({"Error": {"Code": "CodeMismatchException"}}, "ConfirmForgotPassword"), "reset")
+            _raise(exc, "reset")
 
     def change_password(self, access_token: str, old: str, new: str) -> None:
         self._call("change_password", "change_password", AccessToken=access_token,

@@ -1,7 +1,9 @@
 """Integration fixtures: the whole stack provisioned into moto's in-process AWS, and an API client."""
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
@@ -49,6 +51,13 @@ def moto_server() -> Iterator[str]:
 @pytest.fixture
 def lake_env(moto_server: str) -> Iterator[dict[str, str]]:
     """Like ``aws_env``, but provisioned into the fresh moto server and with AWS_ENDPOINT_URL pointing at it."""
+    with lake_environment(moto_server) as env:
+        yield env
+
+
+@contextlib.contextmanager
+def lake_environment(moto_server: str) -> Iterator[dict[str, str]]:
+    """``lake_env`` for fixtures of other scopes: moto reset, every resource provisioned, the settings pointed at it."""
     from infra.local.provision import provision
 
     request = urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")
@@ -68,6 +77,37 @@ def lake_env(moto_server: str) -> Iterator[dict[str, str]]:
             else:
                 os.environ[key] = value
         services.reset()
+
+
+@pytest.fixture
+def served_api(lake_env: dict[str, str]) -> Iterator[str]:
+    """The app served on 127.0.0.1 and a free port as ``make run`` serves it (infra.local.gateway); its URL."""
+    with serving() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serving() -> Iterator[str]:
+    """``served_api`` for fixtures of other scopes (the lake must be set up already)."""
+    from chalice.cli.factory import CLIFactory
+    from chalice.local import LocalChalice, LocalDevServer
+
+    from app import app
+    from infra.local.gateway import ROOT, SalesLensRequestHandler
+
+    config = CLIFactory(project_dir=str(ROOT)).create_config_obj(chalice_stage_name="dev")
+    plain = type(app)
+    app.__class__ = type("ThreadLocalApp", (LocalChalice, plain), {})  # current_request per server thread
+    server = LocalDevServer(app, config, "127.0.0.1", 0, handler_cls=SalesLensRequestHandler)
+    thread = threading.Thread(target=server.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server.server_close()
+        thread.join(timeout=30)
+        app.__class__ = plain
 
 
 @pytest.fixture

@@ -8,26 +8,17 @@ document declares; signed out, every request must be refused with a 401. The fig
 """
 from __future__ import annotations
 
-import threading
-from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
 import pytest
-import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.specs.openapi import checks as openapi_checks
 
-from chalicelib import openapi, services
-from chalicelib.auth.permissions import TenantContext
+from chalicelib import openapi
 from chalicelib.query.explore_model import DIMENSIONS, MEASURES, TIME_DIMENSIONS
 from chalicelib.samples import retail
-from tests.integration.conftest import Api
-from tests.integration.test_analysis_run import as_strings
+from tests.integration.fuzzing import Figures, Tally, Tenant, check, sign_up
 
 SEED = 20260517
 MAX_EXAMPLES = 40
@@ -74,101 +65,19 @@ def _config(signed_in: bool) -> schemathesis.Config:
 DOCUMENT = openapi.build()
 SIGNED_IN = schemathesis.openapi.from_dict(DOCUMENT, config=_config(True)).include(path_regex=r"^/explore")
 SIGNED_OUT = schemathesis.openapi.from_dict(DOCUMENT, config=_config(False)).include(path_regex=r"^/explore")
-CONFORMANCE = [schemathesis.checks.not_a_server_error, openapi_checks.status_code_conformance,
-               openapi_checks.content_type_conformance, openapi_checks.response_headers_conformance,
-               openapi_checks.response_schema_conformance]
 FUZZ = settings(max_examples=MAX_EXAMPLES, derandomize=True, database=None, deadline=None,
                 # the served app and the company are made once per operation and only read: sharing them is meant
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
-@dataclass
-class Tally:
-    operations: set[str] = field(default_factory=set)
-    statuses: Counter[int] = field(default_factory=Counter)
-    failures: int = 0
-
-    def add(self, case: schemathesis.Case, response: schemathesis.Response) -> None:
-        self.operations.add(case.operation.label)
-        self.statuses[response.status_code] += 1
-
-    def line(self, name: str) -> str:
-        statuses = ", ".join(f"{code}: {n}" for code, n in sorted(self.statuses.items()))
-        return (f"{name}: {len(self.operations)} operations, {sum(self.statuses.values())} requests ({statuses}), "
-                f"{self.failures} failures")
-
-
 TALLIES = {"signed in": Tally(), "signed out": Tally()}
-
-
-class _Figures:
-    """Prints the tallies in pytest's terminal summary."""
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        terminalreporter.section("explore fuzz")
-        for name, tally in TALLIES.items():
-            terminalreporter.write_line(tally.line(name))
-
-
-@pytest.fixture(scope="module", autouse=True)
-def figures(request: pytest.FixtureRequest, record_testsuite_property: Callable[[str, object], None]) -> Iterator[None]:
-    if not request.config.pluginmanager.has_plugin(_Figures.__name__):
-        request.config.pluginmanager.register(_Figures(), _Figures.__name__)
-    yield
-    for name, tally in TALLIES.items():
-        record_testsuite_property(f"explore fuzz {name}", tally.line(name))
-
-
-class _Http:
-    """``Api``'s HTTP side over a real socket (``Api`` expects the shape of chalice's test client)."""
-
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
-
-    def request(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Any:
-        response = requests.request(method, self.base_url + path, headers=headers, data=body, timeout=60)
-        return SimpleNamespace(status_code=response.status_code, body=response.content, headers=response.headers)
-
-
-@pytest.fixture
-def served_api(lake_env: dict[str, str]) -> Iterator[str]:
-    """The app served on 127.0.0.1 and a free port as ``make run`` serves it (infra.local.gateway); its URL."""
-    from chalice.cli.factory import CLIFactory
-    from chalice.local import LocalChalice, LocalDevServer
-
-    from app import app
-    from infra.local.gateway import ROOT, SalesLensRequestHandler
-
-    config = CLIFactory(project_dir=str(ROOT)).create_config_obj(chalice_stage_name="dev")
-    plain = type(app)
-    app.__class__ = type("ThreadLocalApp", (LocalChalice, plain), {})  # current_request per server thread
-    server = LocalDevServer(app, config, "127.0.0.1", 0, handler_cls=SalesLensRequestHandler)
-    thread = threading.Thread(target=server.server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server.server_close()
-        thread.join(timeout=30)
-        app.__class__ = plain
-
-
-@dataclass(frozen=True)
-class Tenant:
-    base_url: str
-    auth: dict[str, str]
+figures = Figures("explore fuzz", TALLIES).fixture()
 
 
 @pytest.fixture
 def tenant(served_api: str) -> Tenant:
     """A company signed up through the served API, with SALES loaded."""
-    api = Api(_Http(served_api))
-    token = api.register("fuzz@outdoor.example", company="Fuzz Outdoor Co.")
-    tenant_id = api.call("GET", "/me", token=token).data["tenant"]["tenant_id"]
-    ctx = TenantContext(tenant_id, "loader", "analyst", "fuzz@outdoor.example")
-    summary = services.ingestion().ingest_records(ctx, as_strings(SALES), source="upload")["summary"]
-    assert summary["rows_accepted"] == len(SALES), summary
+    token, _ = sign_up(served_api, "fuzz@outdoor.example", "Fuzz Outdoor Co.", SALES)
     return Tenant(served_api, {"Authorization": f"Bearer {token}"})
 
 
@@ -214,26 +123,17 @@ def _bounded(having: dict[str, Any]) -> dict[str, Any]:
 @FUZZ
 @SIGNED_IN.parametrize()
 def test_signed_in_no_server_error_and_answers_as_documented(case: schemathesis.Case, tenant: Tenant) -> None:
-    tally = TALLIES["signed in"]
     response = case.call(base_url=tenant.base_url, headers=tenant.auth)
-    tally.add(case, response)
-    try:
-        case.validate_response(response, checks=CONFORMANCE, headers=tenant.auth)
-    except schemathesis.errors.FailureGroup:
-        tally.failures += 1
-        raise
+    check(case, response, TALLIES["signed in"], headers=tenant.auth)
 
 
 @FUZZ
 @SIGNED_OUT.parametrize()
 def test_signed_out_every_request_is_refused_with_a_401(case: schemathesis.Case, served_api: str) -> None:
-    tally = TALLIES["signed out"]
     response = case.call(base_url=served_api)
-    tally.add(case, response)
-    try:
-        case.validate_response(response, checks=CONFORMANCE)
+
+    def refused() -> None:
         if case.method.upper() == case.operation.method.upper():  # not a probe with another method (405)
             assert response.status_code == 401, f"{case.method} {case.formatted_path}: {response.status_code}"
-    except (schemathesis.errors.FailureGroup, AssertionError):
-        tally.failures += 1
-        raise
+
+    check(case, response, TALLIES["signed out"], also=refused)
