@@ -13,3 +13,7 @@ for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
 os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                    "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
                    "POWERTOOLS_LOG_LEVEL": "WARNING"})
+
+from infra.local.moto_cognito import install  # noqa: E402 - after the environment above, before any moto use
+
+install()

@@ -29,6 +29,10 @@ _ERRORS: dict[str, tuple[type[errors.SalesLensError], str | None, str | None]] =
 }
 
 
+# What Cognito answers for an email with no (usable) login; where that must not show, the answer is the same.
+_UNKNOWN_LOGIN = ("UserNotFoundException", "ResourceNotFoundException", "InvalidParameterException",
+                  "NotAuthorizedException")
+
 # Where a wrong password is a field error of a signed-in user's form, not a failed sign-in.
 _PASSWORD_FIELDS = {"change_password": "old_password", "check_password": "password"}
 
@@ -89,7 +93,13 @@ class CognitoUsers:
         self._call("confirm", "confirm_sign_up", ClientId=self.client_id, Username=email, ConfirmationCode=code)
 
     def resend_code(self, email: str) -> dict[str, str]:
-        return _delivery(self._call("resend", "resend_confirmation_code", ClientId=self.client_id, Username=email))
+        """Where a new code went; an unknown email gets the same answer as a known one."""
+        try:
+            return _delivery(self._idp.resend_confirmation_code(ClientId=self.client_id, Username=email))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _UNKNOWN_LOGIN:
+                return {"medium": "email", "destination": ""}
+            _raise(exc, "resend")
 
     def login(self, email: str, password: str) -> dict[str, Any]:
         response = self._call("login", "initiate_auth", ClientId=self.client_id, AuthFlow="USER_PASSWORD_AUTH",
@@ -111,8 +121,7 @@ class CognitoUsers:
         try:
             return _delivery(self._idp.forgot_password(ClientId=self.client_id, Username=email))
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("UserNotFoundException", "ResourceNotFoundException",
-                                                            "InvalidParameterException", "NotAuthorizedException"):
+            if exc.response.get("Error", {}).get("Code") in _UNKNOWN_LOGIN:
                 return {"medium": "email", "destination": ""}  # same answer for unknown emails
             _raise(exc, "forgot")
 

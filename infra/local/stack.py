@@ -149,8 +149,8 @@ class Stack:
         os.environ.update(LOCAL_CREDENTIALS)
         endpoint = f"http://{HOST}:{self.ports['moto']}"
         base_env = {**os.environ, **LOCAL_CREDENTIALS, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
-        moto = self._spawn([sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(self.ports["moto"])],
-                           base_env, log_name="moto")
+        moto = self._spawn([sys.executable, "-m", "infra.local.moto_cognito", "-H", HOST, "-p",
+                            str(self.ports["moto"])], base_env, log_name="moto")
         wait_for_port(self.ports["moto"], 30, moto)
         self.env = {**provision(endpoint, LOCAL_CREDENTIALS["AWS_REGION"]), "SL_STAGE": "dev",
                     "SL_PORTAL_URL": self.portal_url, "SL_PORTAL_ORIGIN": "*"}
