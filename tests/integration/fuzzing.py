@@ -107,3 +107,16 @@ def check(case: schemathesis.Case, response: schemathesis.Response, tally: Tally
     except (schemathesis.errors.FailureGroup, AssertionError):
         tally.failures += 1
         raise
+
+
+def schema_config(seed: int, signed_in: bool, **extra: Any) -> schemathesis.Config:
+    """A run's settings. ``seed`` picks the examples (Hypothesis also mixes in literals of the modules loaded so
+    far, so one file alone and the whole suite differ a little); signed out, schemathesis makes up Authorization
+    headers itself; TRACE and QUERY are not probed (Python's HTTP server answers them 501 before the app)."""
+    return schemathesis.Config.from_dict({
+        "seed": seed,
+        "generation": {"with-security-parameters": not signed_in},
+        "phases": {"coverage": {"unexpected-methods": ["get", "put", "post", "delete", "patch", "options"]},
+                   "stateful": {"enabled": False}},
+        **extra,
+    })

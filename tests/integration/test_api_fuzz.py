@@ -37,7 +37,7 @@ from chalicelib.ingest.schema import DATASETS
 from chalicelib.results.artifacts import ARTIFACTS
 from chalicelib.samples import retail
 from tests.integration.conftest import Api, lake_environment, serving
-from tests.integration.fuzzing import Figures, Http, Tally, check, sign_up
+from tests.integration.fuzzing import Figures, Http, Tally, check, schema_config, sign_up
 from tests.integration.test_results import KPIS, publish
 
 SEED = 20260601
@@ -46,19 +46,9 @@ PASSWORD = "Correct-Horse-9!"
 SALES = pd.concat(retail(seed=5, customers=30, products=10, days=200, target_rows=300)).reset_index(drop=True)
 
 
-def _config(signed_in: bool) -> schemathesis.Config:
-    return schemathesis.Config.from_dict({
-        "seed": SEED,
-        "generation": {"with-security-parameters": not signed_in},
-        # TRACE and QUERY never reach the app: Python's HTTP server answers them 501 itself.
-        "phases": {"coverage": {"unexpected-methods": ["get", "put", "post", "delete", "patch", "options"]},
-                   "stateful": {"enabled": False}},
-    })
-
-
 DOCUMENT = openapi.build()
-SIGNED_IN = schemathesis.openapi.from_dict(DOCUMENT, config=_config(True)).exclude(path_regex=r"^/explore")
-SIGNED_OUT = schemathesis.openapi.from_dict(DOCUMENT, config=_config(False)).exclude(path_regex=r"^/explore")
+SIGNED_IN, SIGNED_OUT = (schemathesis.openapi.from_dict(DOCUMENT, config=schema_config(SEED, signed_in))
+                         .exclude(path_regex=r"^/explore") for signed_in in (True, False))
 PUBLIC = {(method.upper(), path) for path, methods in DOCUMENT["paths"].items()
           for method, operation in methods.items() if not operation["security"]}
 # Successes of these can end the session, the company, or a real id: the account is healed after them.
