@@ -44,12 +44,8 @@ class Explore:
         profile = self._profile(ctx, state)
         span = dates.resolve(query.date, *_bounds(profile))
         profile.check(query)
-        key = AnswerCache.key(ctx.tenant_id, state.key, "explore", query.model_dump(mode="json"))
-        answer = self.cache.get(key)
-        cached = answer is not None
-        if answer is None:
-            answer = self._answer(ctx, state, profile, query, span)
-            self.cache.put(key, answer)
+        answer, cached = self._cached(ctx, state, "explore", query.model_dump(mode="json"),
+                                      lambda: self._answer(ctx, state, profile, query, span))
         meta = {**answer["meta"], "cached": cached, "seconds": round(time.perf_counter() - started, 4)}
         return {**answer, "meta": meta}
 
@@ -90,8 +86,8 @@ class Explore:
                 f"'{dimension}' has no values to search in your data. Use one of: {', '.join(searchable)}.",
                 [{"field": "dimension", "problem": "not available", "valid": searchable}])
         source = "rollup" if state.rollup_complete else "lines"
-        every = self._cached(ctx, state, "values", [dimension, source], lambda: self._all_values(ctx, dimension,
-                                                                                                  source))
+        every, _ = self._cached(ctx, state, "values", [dimension, source],
+                                lambda: self._all_values(ctx, dimension, source))
         needle = text.strip().lower()
         lowered = every["value"].str.lower()
         found = every[lowered.str.contains(needle, regex=False)] if needle else every
@@ -109,7 +105,7 @@ class Explore:
         inside = renames.query(query)
         question = _question(inside, span, renames.keys)
         if question.source == "rollup" and not state.rollup_complete:
-            question = _force_lines(question)
+            question = replace(question, lines_only=True)
         if question.source == "lines":
             self._guard_scan(ctx, state, profile, span, query.filters)
         frame = answers.tidy(self._query(ctx, *explore_sql.compile_explore(question)), list(inside.dimensions))
@@ -197,7 +193,7 @@ class Explore:
             return from_frames(profile, company, currencies, len(state.transactions),
                                self.rollups.extra_columns(ctx))
 
-        return self._cached(ctx, state, "profile", None, build)
+        return self._cached(ctx, state, "profile", None, build)[0]
 
     def _all_values(self, ctx: TenantContext, dimension: str, source: str) -> pd.DataFrame:
         renames = extras.renaming(RowsQuery(), dimension)
@@ -205,13 +201,16 @@ class Explore:
         frame = self._query(ctx, sql, params)
         return frame.assign(value=frame["value"].astype(str), revenue=frame["revenue"].astype(float).fillna(0.0))
 
-    def _cached(self, ctx: TenantContext, state: LakeState, kind: str, question: Any, build: Callable[[], Any]) -> Any:
+    def _cached(self, ctx: TenantContext, state: LakeState, kind: str, question: Any,
+                build: Callable[[], Any]) -> tuple[Any, bool]:
+        """The value for ``question`` in this lake state, built on a miss; and whether it was a hit."""
         key = AnswerCache.key(ctx.tenant_id, state.key, kind, question)
         value = self.cache.get(key)
-        if value is None:
-            value = build()
-            self.cache.put(key, value)
-        return value
+        if value is not None:
+            return value, True
+        value = build()
+        self.cache.put(key, value)
+        return value, False
 
     def _query(self, ctx: TenantContext, sql: str, params: dict[str, Any]) -> pd.DataFrame:
         return self.engine.query(ctx, sql, params)
@@ -254,10 +253,6 @@ def _question(query: ExploreQuery, span: dates.Span, extra_keys: tuple[str, ...]
         measures=tuple(query.measures), dimensions=tuple(query.dimensions), start=span.start, end=span.end,
         conditions=tuple(query.filters), having=tuple(query.having), sort=tuple(query.sort), limit=query.limit,
         offset=query.offset, other=query.other, extra_keys=extra_keys)
-
-
-def _force_lines(question: explore_sql.Question) -> explore_sql.Question:
-    return replace(question, lines_only=True)
 
 
 def _kept(frame: pd.DataFrame, question: explore_sql.Question) -> tuple[str, ...] | None:
