@@ -38,13 +38,15 @@ def parquet_options(dataset: str, schema: pa.Schema) -> dict[str, Any]:
 
     Dictionary pages are skipped for columns that are mostly distinct (order ids, timestamps, fingerprints:
     Arrow builds the dictionary, then gives up); min/max statistics are kept only for the typed columns that
-    queries filter on (dates, numbers, flags), not for free text where they prune nothing.
+    queries filter on (dates, numbers, flags), not for free text where they prune nothing, except ``batch_id``:
+    one value per part, so a query for one batch (its Explore rollup) skips every other batch's row groups.
     """
     kinds = {column.name: column.kind for column in TABLES[dataset].columns + TABLES[dataset].derived}
     distinct = {"order_id", "row_fingerprint"} | {n for n, kind in kinds.items() if kind == TIMESTAMP}
     return {"compression": "zstd",
             "use_dictionary": [name for name in schema.names if name not in distinct],
-            "write_statistics": [name for name in schema.names if kinds.get(name, TEXT) != TEXT]}
+            "write_statistics": [name for name in schema.names
+                                 if kinds.get(name, TEXT) != TEXT or name == "batch_id"]}
 
 
 def canonical_schema(dataset: str) -> pa.Schema:
