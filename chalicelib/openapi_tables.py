@@ -43,11 +43,6 @@ BODIES: dict[Route, ModelRef] = {
     ("POST", "/explore/rows"): f"{EXPLORE_MODELS}:RowsQuery",
 }
 
-# Routes in flight from a parallel change: a table entry for one of them may name a route the app
-# does not have yet. Once the route is registered it is checked like any other; then take it out of here.
-PENDING: frozenset[Route] = frozenset()
-
-
 def _int(name: str, low: int, high: int, default: int | None = None, required: bool = False) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "integer", "minimum": low, "maximum": high}
     if default is not None:
