@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint package bench clean system-deps
+.PHONY: run test test-fast lint package bench clean system-deps web
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -20,14 +20,30 @@ system-deps:
 	  else echo "Install Debian's chromium (sudo apt-get install chromium) for the browser tests"; exit 1; fi; \
 	fi
 
-run: $(STAMP)
+## The portal's browser libraries, pinned in package-lock.json: ECharts is copied to web/vendor/ (served with the
+## pages, never from a CDN); axe-core stays in node_modules/ for the browser tests.
+NODE_STAMP := node_modules/.package-lock.json
+WEB_VENDOR := web/vendor/echarts.esm.min.js
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the portal's chart library"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+$(WEB_VENDOR): $(NODE_STAMP)
+	mkdir -p web/vendor
+	cp node_modules/echarts/dist/echarts.esm.min.js $(WEB_VENDOR)
+
+web: $(WEB_VENDOR)
+
+run: $(STAMP) web
 	$(PY) -m infra.local.stack
 
-test: $(STAMP) system-deps
+test: $(STAMP) system-deps web
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) web
 	$(PY) -m pytest tests/unit tests/integration
 
 lint: $(STAMP)
@@ -41,4 +57,4 @@ bench: $(STAMP)
 	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(PY) $$b; done || echo "no benchmarks yet"
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .ruff_cache
+	rm -rf $(VENV) build .pytest_cache .ruff_cache node_modules web/vendor

@@ -100,9 +100,10 @@ async function send(path, { method, body, token }) {
   }
 }
 
-async function read(response) {
+async function read(response, as = "json") {
   if (response.status === 204) return null;
   const text = await response.text();
+  if (as === "text" && response.ok) return text;
   let data = null;
   try {
     data = text ? JSON.parse(text) : null;
@@ -145,9 +146,10 @@ function refreshSession() {
  * Call the API and return its JSON (null for 204); throws ApiError.
  * Authenticated calls (the default) refresh the tokens once when they are expired or
  * rejected, and send the user back to the login page when that does not help.
+ * `as: "text"` returns the body as text (CSV downloads).
  */
-export async function api(path, { method = "GET", body, auth = true } = {}) {
-  if (!auth) return read(await send(path, { method, body }));
+export async function api(path, { method = "GET", body, auth = true, as = "json" } = {}) {
+  if (!auth) return read(await send(path, { method, body }), as);
   let refreshed = false;
   if (session.expired && session.refreshToken) {
     refreshed = true;
@@ -161,7 +163,7 @@ export async function api(path, { method = "GET", body, auth = true } = {}) {
     session.clear();
     location.assign("index.html?expired=1");
   }
-  return read(response);
+  return read(response, as);
 }
 
 // ---------------------------------------------------------------- error rendering

@@ -1,37 +1,23 @@
 /** data.html: what the company has loaded, uploading a file, checking its columns, its quality report. */
-import { api, session } from "./api.js";
+import { api } from "./api.js";
 import { $ } from "./dom.js";
-import { busy, go, onClick, query } from "./ui.js";
+import { startPage } from "./shell.js";
+import { busy, query } from "./ui.js";
 import { initAnalysis } from "./data/analysis.js";
 import { initHistory } from "./data/history.js";
 import { initPanel } from "./data/panel.js";
 import { initSummary } from "./data/summary.js";
 import { initUpload } from "./data/upload.js";
 
-/** `[data-permission]` shows only to holders of the permission, `[data-permission-absent]` only to others. */
-function applyPermissions(permissions) {
-  for (const node of document.querySelectorAll("[data-permission]")) {
-    node.hidden = !permissions.includes(node.dataset.permission);
-  }
-  for (const node of document.querySelectorAll("[data-permission-absent]")) {
-    node.hidden = permissions.includes(node.dataset.permissionAbsent);
-  }
-}
-
 async function start() {
-  onClick($("#logout"), $("#page"), async () => {
-    await api("/auth/logout", { method: "POST" }).catch(() => null);
-    session.clear();
-    go("index.html", { loggedout: 1 });
-  });
-
-  const loaded = await busy(null, $("#page"), () => Promise.all([api("/me"), api("/schema")]));
+  const started = await startPage("data", { fields: false });
+  if (!started) return;
+  const { me } = started;
+  const loaded = await busy(null, $("#page"), () => api("/schema"));
   $("#loading").hidden = true;
   if (!loaded) return;
-  const [me, { datasets: schema }] = loaded;
+  const { datasets: schema } = loaded;
   const canUpload = me.permissions.includes("data:upload");
-  applyPermissions(me.permissions);
-  $("#topbar-email").textContent = me.email;
   $("#company-name").textContent = me.tenant?.name ?? "your company";
   $("#data").hidden = false;
 
@@ -61,5 +47,4 @@ async function start() {
   if (wanted) panel.open(wanted);
 }
 
-if (session.signedIn) start();
-else location.replace("index.html");
+start();

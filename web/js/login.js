@@ -24,5 +24,5 @@ onSubmit($("#login-form"), async ({ email, password }) => {
     if (error.code === "not_confirmed") return go("confirm.html", { email });
     throw error;
   }
-  return go("home.html");
+  return go("overview.html");
 });
