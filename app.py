@@ -8,11 +8,13 @@ from chalicelib.routes import (
     audit,
     auth,
     explore,
+    feedback,
     guard,
     health,
     me,
     members,
     openapi,
+    preferences,
     results,
     tenant,
     uploads,
@@ -26,7 +28,8 @@ app.api.cors = CORSConfig(allow_origin=get_settings().portal_origin,
                           expose_headers=[logs.CORRELATION_HEADER], max_age=600)
 app.register_middleware(http.middleware, "http")
 
-for blueprint in (guard, health, auth, me, tenant, members, audit, uploads, webhooks, results, explore, openapi):
+for blueprint in (guard, health, auth, me, preferences, tenant, members, audit, feedback, uploads, webhooks, results,
+                  explore, openapi):
     app.register_blueprint(blueprint.bp)
 
 

@@ -29,6 +29,8 @@ class Settings:
     athena_workgroup: str = "saleslens-local"
     portal_origin: str = "*"
     portal_url: str = "http://127.0.0.1:8080"
+    email_from: str = "no-reply@saleslens.example"
+    support_email: str = "support@saleslens.example"
     log_level: str = "INFO"
     invitation_ttl_hours: int = 72
     export_url_ttl_seconds: int = 900

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from chalicelib.routes import schemas
 from chalicelib.routes.results import MAX_PAGE, RunRequest
 from chalicelib.routes.webhooks import NewKey, Rotation
+from chalicelib.tenancy.preferences import Preferences
 from chalicelib.webhooks import intake, signing
 from chalicelib.webhooks.idempotency import REPLAY_HEADER
 
@@ -29,6 +30,8 @@ BODIES: dict[Route, ModelRef] = {
     ("POST", "/auth/change-password"): schemas.ChangePassword,
     ("PATCH", "/me"): schemas.Profile,
     ("DELETE", "/me"): schemas.PasswordOnly,
+    ("PUT", "/me/preferences"): Preferences,
+    ("POST", "/feedback"): schemas.FeedbackNote,
     ("PATCH", "/tenant"): schemas.TenantName,
     ("DELETE", "/tenant"): schemas.DeleteTenant,
     ("PATCH", "/members/{user_id}"): schemas.RoleChange,
@@ -63,6 +66,7 @@ _RUN = _text("run", description="a run id; the latest finished run when absent")
 # Query parameters, read with query_int(request, name, default, low, high) or request.query_params.
 QUERY: dict[Route, list[dict[str, Any]]] = {
     ("GET", "/audit"): [_int("limit", 1, 200, 50), _text("next", description="the cursor from the previous page")],
+    ("GET", "/feedback"): [_int("limit", 1, 200, 50), _text("next", description="the cursor from the previous page")],
     ("GET", "/uploads"): [_int("limit", 1, 200, 50)],
     ("GET", "/runs"): [_int("limit", 1, 100, 20)],
     ("GET", "/results/{artifact}"): [_int("limit", 1, MAX_PAGE, 500), _int("offset", 0, 1_000_000_000, 0), _RUN],

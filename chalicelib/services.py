@@ -8,7 +8,9 @@ from chalicelib import aws
 from chalicelib.auth.cognito import CognitoUsers
 from chalicelib.auth.tokens import JwksCache, TokenVerifier
 from chalicelib.config import get_settings
+from chalicelib.mail import SesMailer
 from chalicelib.tenancy.audit import AuditLog
+from chalicelib.tenancy.feedback import FeedbackDesk, FeedbackStore
 from chalicelib.tenancy.lifecycle import Storage
 from chalicelib.tenancy.service import Tenancy
 from chalicelib.tenancy.store import TenantStore
@@ -22,6 +24,13 @@ def tenancy() -> Tenancy:
                    users=CognitoUsers(aws.client("cognito-idp"), s.user_pool_id, s.user_pool_client_id),
                    audit=AuditLog(dynamodb, s.table_name), portal_url=s.portal_url.rstrip("/"),
                    invitation_ttl_hours=s.invitation_ttl_hours)
+
+
+@lru_cache(maxsize=1)
+def feedback() -> FeedbackDesk:
+    s = get_settings()
+    return FeedbackDesk(store=FeedbackStore(aws.client("dynamodb"), s.table_name),
+                        mailer=SesMailer(aws.client("ses"), s.email_from), support_email=s.support_email)
 
 
 @lru_cache(maxsize=1)
@@ -100,7 +109,7 @@ def explore() -> Any:
 
 def reset() -> None:
     """Forget every adapter (tests switch settings and moto backends between cases)."""
-    for factory in (tenancy, storage, verifier, query_engine, ingestion, webhooks, results, explore):
+    for factory in (tenancy, feedback, storage, verifier, query_engine, ingestion, webhooks, results, explore):
         factory.cache_clear()
     aws.reset()
     get_settings.cache_clear()

@@ -1,9 +1,11 @@
 """Request bodies, validated with pydantic so every field error comes back with its name."""
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints
+
+from chalicelib.tenancy import feedback
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Email = Annotated[EmailStr, BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v)]
@@ -77,6 +79,13 @@ class Invite(Body):
 
 class RoleChange(Body):
     role: Role
+
+
+class FeedbackNote(Body):
+    kind: Literal[feedback.KINDS]  # type: ignore[valid-type]
+    message: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+    page: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = Field(
+        None, description="where in the portal it was sent from, e.g. /overview")
 
 
 class NewUpload(Body):

@@ -16,7 +16,7 @@ EVENTS = frozenset({
     "profile_updated", "member_invited", "invitation_revoked", "member_joined", "role_changed",
     "member_removed", "account_deleted", "tenant_renamed", "export_created", "tenant_deleted",
     "authorization_denied", "webhook_key_created", "webhook_key_rotated", "webhook_key_revoked",
-    "analysis_requested",
+    "analysis_requested", "feedback_sent",
 })
 RETENTION_DAYS = 400
 

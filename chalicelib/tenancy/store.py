@@ -4,6 +4,8 @@ Item layout (pk / sk):
   TENANT#<tid> / META                 the company
   TENANT#<tid> / MEMBER#<uid>         a member with role, email, name, signed_out_at
   TENANT#<tid> / INVITE#<iid>         a pending invitation (secret stored as a SHA-256 hash)
+  TENANT#<tid> / PREFS#<uid>          a member's portal preferences (removed with the member)
+  TENANT#<tid> / FEEDBACK#<at>#<id>   feedback sent from the portal (see tenancy.feedback)
   TENANT#<tid> / AUDIT#<at>#<id>      audit events (see tenancy.audit)
   USER#<uid>   / TENANT               pointer from a login to its company, read by the authorizer
 """
@@ -156,7 +158,9 @@ class TenantStore:
                              ConditionExpression="attribute_exists(pk)")
 
     def remove_member(self, tenant_id: str, user_id: str) -> None:
-        self.delete_keys([(tenant_pk(tenant_id), f"MEMBER#{user_id}"), (user_pk(user_id), "TENANT")])
+        """The member, their login's pointer and their preferences."""
+        self.delete_keys([(tenant_pk(tenant_id), f"MEMBER#{user_id}"), (user_pk(user_id), "TENANT"),
+                          (tenant_pk(tenant_id), f"PREFS#{user_id}")])
 
     def mark_signed_out(self, tenant_id: str, user_id: str) -> None:
         self.update_member(tenant_id, user_id, signed_out_at=int(time.time()))
@@ -183,6 +187,16 @@ class TenantStore:
 
     def delete_invitation(self, tenant_id: str, invitation_id: str) -> None:
         self.delete_keys([(tenant_pk(tenant_id), f"INVITE#{invitation_id}")])
+
+    # -- preferences ----------------------------------------------------------------------
+    def get_preferences(self, tenant_id: str, user_id: str) -> dict[str, Any] | None:
+        item = self._get(tenant_pk(tenant_id), f"PREFS#{user_id}")
+        return item.get("preferences") if item else None
+
+    def put_preferences(self, tenant_id: str, user_id: str, preferences: dict[str, Any]) -> None:
+        item = {"pk": tenant_pk(tenant_id), "sk": f"PREFS#{user_id}", "tenant_id": tenant_id, "user_id": user_id,
+                "preferences": preferences, "updated_at": int(time.time())}
+        self._db.put_item(TableName=self._table, Item=to_item(item))
 
     # -- plumbing -------------------------------------------------------------------------
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:

@@ -18,7 +18,8 @@ import boto3
 
 TEMPLATE_PATH = Path(__file__).resolve().parents[1] / "resources.json"
 LOCAL_PARAMETERS = {"Stage": "local", "WorkerImageUri": "local", "PandasLayerArn": "local", "PortalOrigin": "*",
-                    "PortalUrl": "http://127.0.0.1:8080"}
+                    "PortalUrl": "http://127.0.0.1:8080", "EmailFrom": "no-reply@saleslens.example",
+                    "SupportEmail": "support@saleslens.example"}
 ACCOUNT_ID = "123456789012"  # moto's account
 
 CLOUD_ONLY = {
@@ -178,6 +179,12 @@ def _workgroup(clients: Clients, props: dict[str, Any]) -> tuple[str, dict[str, 
     return props["Name"], {}
 
 
+def _email_identity(clients: Clients, props: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    # In the cloud SES mails a link to verify the address; moto verifies it at once.
+    clients("ses").verify_email_identity(EmailAddress=props["EmailIdentity"])
+    return props["EmailIdentity"], {}
+
+
 LOCAL_RESOURCES: dict[str, Callable[[Clients, dict[str, Any]], tuple[str, dict[str, str]]]] = {
     "AWS::KMS::Key": _kms_key,
     "AWS::KMS::Alias": _kms_alias,
@@ -191,6 +198,7 @@ LOCAL_RESOURCES: dict[str, Callable[[Clients, dict[str, Any]], tuple[str, dict[s
     "AWS::Glue::Database": _glue_database,
     "AWS::Glue::Table": _glue_table,
     "AWS::Athena::WorkGroup": _workgroup,
+    "AWS::SES::EmailIdentity": _email_identity,
 }
 
 

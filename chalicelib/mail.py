@@ -1,0 +1,41 @@
+"""Plain-text e-mail through Amazon SES, from the one verified sender address in the settings."""
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+
+class MailNotSent(Exception):
+    """SES refused or could not be reached; the message says why (for the logs, not for users)."""
+
+
+class SesMailer:
+    """Sends through an SES client (``aws.client("ses")``) as ``sender``, which SES must have verified."""
+
+    def __init__(self, ses: Any, sender: str) -> None:
+        self._ses = ses
+        self.sender = sender
+
+    def send(self, to: str, subject: str, text: str, reply_to: str = "") -> str:
+        """Send one message; returns SES's message id or raises :class:`MailNotSent`."""
+        kwargs: dict[str, Any] = {
+            "Source": self.sender, "Destination": {"ToAddresses": [to]},
+            "Message": {"Subject": {"Data": _one_line(subject), "Charset": "UTF-8"},
+                        "Body": {"Text": {"Data": text, "Charset": "UTF-8"}}},
+        }
+        if reply_to:
+            kwargs["ReplyToAddresses"] = [reply_to]
+        try:
+            return str(self._ses.send_email(**kwargs)["MessageId"])
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            raise MailNotSent(f"{error.get('Code', 'ClientError')}: {error.get('Message', '')}") from exc
+        except BotoCoreError as exc:
+            raise MailNotSent(type(exc).__name__) from exc
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    """A subject never carries a line break (header injection) and stays short."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[:limit - 1] + "…"
