@@ -19,7 +19,7 @@ import boto3
 TEMPLATE_PATH = Path(__file__).resolve().parents[1] / "resources.json"
 LOCAL_PARAMETERS = {"Stage": "local", "WorkerImageUri": "local", "PandasLayerArn": "local", "PortalOrigin": "*",
                     "PortalUrl": "http://127.0.0.1:8080", "EmailFrom": "no-reply@saleslens.example",
-                    "SupportEmail": "support@saleslens.example"}
+                    "SupportEmail": "support@saleslens.example", "AlarmEmail": ""}
 ACCOUNT_ID = "123456789012"  # moto's account
 
 CLOUD_ONLY = {
@@ -32,6 +32,9 @@ CLOUD_ONLY = {
     "AWS::Lambda::EventSourceMapping": "the event pump polls the jobs queue",
     "AWS::Lambda::Permission": "no Lambda locally",
     "AWS::Events::Rule": "the event pump sends scheduled messages (infra.local.pump.Schedule)",
+    "AWS::CloudWatch::Alarm": "no CloudWatch metrics locally; the dead-letter queues they watch are provisioned",
+    "AWS::SNS::Topic": "the operations topic only carries the dead-letter alarms",
+    "AWS::SNS::Subscription": "the operations topic only carries the dead-letter alarms",
 }
 CHALICE_RESOURCES = {"APIHandler", "JwtAuthorizer", "IngestWorker"}  # merged into chalice's functions: environment only
 

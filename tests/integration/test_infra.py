@@ -30,6 +30,20 @@ def test_every_template_type_is_provisioned_locally_or_declared_cloud_only() -> 
     assert set(LOCAL_RESOURCES) | set(CLOUD_ONLY) <= types, "a handler for a type the template no longer has"
 
 
+def test_every_dead_letter_queue_has_an_alarm_that_notifies_operations() -> None:
+    redrives = [spec["Properties"].get("RedrivePolicy") for spec in _resources_of("AWS::SQS::Queue").values()]
+    queues = {redrive["deadLetterTargetArn"]["Fn::GetAtt"][0] for redrive in redrives if redrive}
+    assert queues == {"IngestDeadLetterQueue", "JobsDeadLetterQueue"}
+    watched = {}
+    for alarm in _resources_of("AWS::CloudWatch::Alarm").values():
+        properties = alarm["Properties"]
+        queue = properties["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+        watched[queue] = properties
+        assert properties["MetricName"] == "ApproximateNumberOfMessagesVisible" and properties["Threshold"] == 0
+        assert properties["AlarmActions"] == [{"Ref": "OperationsTopic"}]
+    assert set(watched) == queues
+
+
 def test_every_function_gets_the_same_settings_and_every_setting_exists() -> None:
     def variables(name: str) -> dict:
         return TEMPLATE["Resources"][name]["Properties"]["Environment"]["Variables"]
