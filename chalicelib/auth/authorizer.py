@@ -7,11 +7,17 @@ from chalicelib.auth.tokens import Claims, InvalidToken, TokenVerifier, bearer_t
 from chalicelib.tenancy.store import TenantStore
 
 
+def signed_out_since(claims: Claims, signed_out_at: int) -> bool:
+    """Whether the token predates the member's last sign-out. ``iat`` has whole seconds, so a token issued in the
+    sign-out's own second counts as before it; ``/auth/login`` makes sure a new sign-in lands in a later second."""
+    return bool(signed_out_at) and claims.issued_at <= signed_out_at
+
+
 def authorize(header: str | None, verifier: TokenVerifier, store: TenantStore) -> tuple[Claims, dict[str, str]]:
     """Verify the bearer token and build the context handed to every route; raises InvalidToken."""
     claims = verifier.verify(bearer_token(header))
     member = store.membership(claims.sub)
-    if member and claims.issued_at < member.signed_out_at:
+    if member and signed_out_since(claims, member.signed_out_at):
         raise InvalidToken("signed out")
     context: dict[str, Any] = {"user_id": claims.sub, "token_use": claims.token_use,
                                "tenant_id": member.tenant_id if member else "",

@@ -67,7 +67,10 @@ class Claims:
 
 
 class TokenVerifier:
-    """Checks signature (RS256 only), ``iss``, ``exp``, ``token_use`` and ``aud``/``client_id``."""
+    """Checks signature (RS256 only), ``iss``, ``exp``, that it is an access token, and its ``client_id``.
+
+    The API is documented to take access tokens only: an id token (meant for the client to read the user's
+    profile) is refused even though Cognito signs it with the same key."""
 
     def __init__(self, issuer: str, client_id: str, jwks: JwksCache, leeway: int = 0) -> None:
         self.issuer = issuer
@@ -90,10 +93,9 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from exc
-        audience = {"access": claims.get("client_id"), "id": claims.get("aud")}
-        if claims["token_use"] not in audience:
-            raise InvalidToken("token_use must be access or id")
-        if audience[claims["token_use"]] != self.client_id:
+        if claims["token_use"] != "access":
+            raise InvalidToken("send the access token from /auth/login, not the id or refresh token")
+        if claims.get("client_id") != self.client_id:
             raise InvalidToken("token was issued for another app client")
         return Claims(sub=claims["sub"], token_use=claims["token_use"], issued_at=int(claims["iat"]),
                       email=claims.get("email", ""), raw=claims)

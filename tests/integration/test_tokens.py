@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 
 import boto3
@@ -10,6 +11,7 @@ import jwt
 import pytest
 from moto.utilities.utils import load_resource
 
+from app import app
 from chalicelib.config import get_settings
 
 PROTECTED = "/me"
@@ -92,7 +94,18 @@ def test_token_from_another_user_pool_is_401(api):
     assert _status(api, auth["AuthenticationResult"]["AccessToken"]) == 401
 
 
-def test_id_token_from_this_app_is_accepted(api):
+AUTHENTICATED = sorted((method, path) for path, methods in app.routes.items() for method, entry in methods.items()
+                       if entry.authorizer is not None)
+
+
+def test_an_id_token_is_refused_by_every_authenticated_route(api):
+    """The API takes access tokens only: an id token of this very app is a 401 everywhere, before any work."""
     api.register("ada@acme.example")
     tokens = api.call("POST", "/auth/login", {"email": "ada@acme.example", "password": "Correct-Horse-9!"}).data
-    assert _status(api, tokens["id_token"]) == 200
+    assert len(AUTHENTICATED) >= 40
+    for method, template in AUTHENTICATED:
+        path = re.sub(r"{\w+}", "x", template)
+        response = api.call(method, path, {} if method in ("POST", "PUT", "PATCH") else None, token=tokens["id_token"])
+        assert response.status_code == 401, (method, path, response.status_code)
+        assert "access token" in response.data["error"]["message"] or response.data["error"]["code"] == "unauthorized"
+    assert _status(api, tokens["access_token"]) == 200
