@@ -63,6 +63,7 @@ class Console:
 def open_signed_in(page: Any, stack: Any, path: str, tokens: dict[str, Any]) -> Console:
     """Open `path` (e.g. "overview.html?x=1") as the user whose `tokens` came from POST /auth/login."""
     console = Console(page)
+    page.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=""))  # asked for by the bare SVG page
     page.goto(f"{stack.portal}/favicon.svg")  # same origin, so the session can be stored before the page runs
     page.evaluate("""([tokens, keys]) => {
         for (const [name, key] of Object.entries(keys)) if (tokens[name]) sessionStorage.setItem(key, tokens[name]);

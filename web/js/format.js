@@ -121,6 +121,11 @@ export function day(value) {
 
 export function dateRange(from, to) {
   if (!from && !to) return "—";
+  const [a, b] = [from && parse(from), to && parse(to)];
+  if (a && b && settings.dateFormat === "long" && a.zone === b.zone) { // "1 Oct – 30 Dec 2025"
+    return new Intl.DateTimeFormat(settings.locale, { day: "numeric", month: "short", year: "numeric", timeZone: a.zone })
+      .formatRange(a.date, b.date);
+  }
   const first = day(from);
   const last = day(to);
   return first === last ? first : `${first} – ${last}`;
@@ -131,6 +136,13 @@ export function moment(value) {
   if (!value) return "—";
   const parsed = parse(value);
   return parsed ? formatParts(parsed.date, parsed.zone, true) : String(value);
+}
+
+/** A weekday with its date ("Wed 16 Apr 2025"), for days that stand out. */
+export function weekday(value) {
+  const parsed = parse(value);
+  if (!parsed) return String(value ?? "");
+  return `${parsed.date.toLocaleString(settings.locale, { weekday: "short", timeZone: parsed.zone })} ${day(value)}`;
 }
 
 /** A month ("Dec 2026") for monthly axes. */
