@@ -20,19 +20,23 @@ system-deps:
 	  else echo "Install Debian's chromium (sudo apt-get install chromium) for the browser tests"; exit 1; fi; \
 	fi
 
-## The portal's browser libraries, pinned in package-lock.json: ECharts is copied to web/vendor/ (served with the
-## pages, never from a CDN); axe-core stays in node_modules/ for the browser tests.
+## The portal's browser libraries, pinned in package-lock.json: ECharts and Papa Parse are copied to web/vendor/
+## (served with the pages, never from a CDN); axe-core stays in node_modules/ for the browser tests.
 NODE_STAMP := node_modules/.package-lock.json
-WEB_VENDOR := web/vendor/echarts.esm.min.js
+WEB_VENDOR := web/vendor/echarts.esm.min.js web/vendor/papaparse.min.js
 
 $(NODE_STAMP): package.json package-lock.json
 	@command -v npm >/dev/null || { echo "npm is needed for the portal's chart library"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
-$(WEB_VENDOR): $(NODE_STAMP)
+web/vendor/echarts.esm.min.js: $(NODE_STAMP)
 	mkdir -p web/vendor
-	cp node_modules/echarts/dist/echarts.esm.min.js $(WEB_VENDOR)
+	cp node_modules/echarts/dist/echarts.esm.min.js $@
+
+web/vendor/papaparse.min.js: $(NODE_STAMP)
+	mkdir -p web/vendor
+	cp node_modules/papaparse/papaparse.min.js $@
 
 web: $(WEB_VENDOR)
 

@@ -61,7 +61,7 @@ def log_in_to_data_page(page: Any, stack: Any, email: str) -> None:
     page.fill("#email", email)
     page.fill("#password", PASSWORD)
     page.click("#login")
-    page.wait_for_url("**/home.html*")
+    page.wait_for_url("**/overview.html*")
     page.click(".topbar-nav a[href='data.html']")
     page.wait_for_url("**/data.html*")
     page.wait_for_selector("#data:not([hidden])")

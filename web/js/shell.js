@@ -61,6 +61,7 @@ export function applyPermissions(permissions, root = document) {
 async function logout() {
   await api("/auth/logout", { method: "POST" }).catch(() => null);
   session.clear();
+  sessionStorage.removeItem("saleslens.pseudonymise.passphrase"); // a remembered passphrase ends with the session
   go("index.html", { loggedout: 1 });
 }
 

@@ -1,11 +1,15 @@
 /**
  * "Upload a file": the API hands out a presigned S3 form for the chosen file, and the browser
  * sends the file straight to S3 with XMLHttpRequest, whose upload events drive the progress bar.
+ * With the privacy option ticked, the file is first rewritten in the browser with pseudonymised
+ * customer ids (privacy.js) and that copy is sent instead.
  */
 import { ApiError, api, config } from "../api.js";
 import { $, el } from "../dom.js";
 import { onSubmit } from "../ui.js";
-import { bytes } from "./format.js";
+import { bytes, plural } from "./format.js";
+import { initLookup } from "./lookup.js";
+import { initPrivacy } from "./privacy.js";
 
 const userError = (message, problem) => new ApiError(400, { error: {
   code: "invalid_file", message, details: problem ? [{ field: "file", problem }] : [],
@@ -54,8 +58,8 @@ function progressBar() {
     $("#upload-percent").textContent = `${percent} %`;
   };
   return {
-    start(file) {
-      label.firstChild.textContent = "Sending ";
+    start(file, verb = "Sending") {
+      label.firstChild.textContent = `${verb}… `;
       $("#upload-progress-name").textContent = `${file.name} (${bytes(file.size)})`;
       set(0);
       row.hidden = false;
@@ -63,7 +67,7 @@ function progressBar() {
     set,
     done() {
       set(1);
-      label.firstChild.textContent = "Sent ";
+      label.firstChild.textContent = "Sent: ";
     },
     hide() {
       row.hidden = true;
@@ -119,12 +123,31 @@ export async function initUpload(schema, { onSent }) {
   initChoices(schema, apiUrl);
   const progress = progressBar();
   const input = $("#file");
+  const privacy = initPrivacy(schema);
+  const outcome = $("#pseudonymise-result");
+  initLookup();
 
   onSubmit($("#upload-form"), async ({ dataset }, form) => {
-    const file = input.files[0];
+    let file = input.files[0];
     if (!file) throw userError("Choose a file to upload first.", "No file chosen yet.");
     if (!file.size) throw userError(`${file.name} is empty. Choose the file with your data in it.`);
     progress.hide();
+    outcome.hidden = true;
+    const pseudonymise = privacy.wanted();
+    if (pseudonymise) {
+      let done;
+      try {
+        done = await privacy.prepare(file, progress);
+      } catch (error) {
+        progress.hide();
+        throw error;
+      }
+      file = done.file;
+      outcome.textContent = `Replaced ${plural(done.replaced, "customer id")} (${plural(done.customers, "customer")}) `
+        + "by pseudonyms" + (done.dropped.length ? ` and left out ${done.dropped.join(", ")}` : "")
+        + ". Only this copy is sent; the file on your computer is unchanged.";
+      outcome.hidden = false;
+    }
     const { upload, form: storage } = await api("/uploads", { method: "POST", body: {
       filename: file.name, size: file.size, dataset,
     } });
@@ -137,8 +160,9 @@ export async function initUpload(schema, { onSent }) {
     }
     progress.done();
     form.reset();
-    input.dispatchEvent(new Event("change"));
     $("#dataset").value = dataset;
+    privacy.afterUpload(pseudonymise);
+    input.dispatchEvent(new Event("change"));
     onSent(upload);
   });
 }
