@@ -93,7 +93,8 @@ def parse_body(request: Request, model: type[Model], max_bytes: int = MAX_JSON_B
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as exc:
-        details = [{"field": ".".join(str(p) for p in e["loc"]) or "body", "problem": e["msg"]}
+        details = [{"field": ".".join(str(p) for p in e["loc"]) or "body",
+                    "problem": e["msg"].removeprefix("Value error, ")}  # our validators' own sentences
                    for e in exc.errors()]
         raise errors.ValidationFailed(details=details) from None
 

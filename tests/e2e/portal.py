@@ -100,6 +100,7 @@ def screenshots(page: Any, name: str, ready: Any = None) -> list[Path]:
             ready(page)
         overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 1, f"{name} at {size} is {overflow}px wider than the screen"
+        page.evaluate("() => window.scrollTo(0, 0)")  # else the sticky top bar lands mid-page in the full shot
         path = SCREENSHOTS / f"{name}-{size}.png"
         page.screenshot(path=str(path), full_page=True)
         saved.append(path)

@@ -8,6 +8,7 @@
  * `m` measures, `d` (and `d2`) dimensions, `range` a preset or `from`/`to` dates, `f.<field>` kept values and
  * `x.<field>` dropped values (repeat the parameter for several), `cmp` a comparison (`event:black_friday` for an
  * event), `view` line | bar | area | table, `rows=1` the order lines behind the current filters (drill-down end).
+ * The Explore page adds `start` / `drill`: the drill-down trail for its breadcrumbs (web/js/explore/drill.js).
  */
 
 export const VIEWS = ["line", "bar", "area", "table"];
