@@ -8,7 +8,6 @@ temporary file rather than held in memory.
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import tempfile
 from dataclasses import dataclass
@@ -20,8 +19,10 @@ import pandas as pd
 
 from chalicelib import errors, logs
 from chalicelib.auth.permissions import TenantContext
+from chalicelib.ingest import limits
 from chalicelib.ingest import uploads as status
 from chalicelib.ingest.clean import Cleaner
+from chalicelib.ingest.filenames import display_name, key_name
 from chalicelib.ingest.mapping import ColumnMapping, header_signature, propose_mapping
 from chalicelib.ingest.prefetch import prefetched
 from chalicelib.ingest.quality import quality_report
@@ -33,20 +34,12 @@ from chalicelib.lake.batches import BatchWriter
 from chalicelib.query.engine import QueryEngine
 
 ALLOWED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".jsonl", ".ndjson", ".json", ".parquet", ".gz", ".zip")
-PREVIEW_ROWS = 5
 _MAX_REJECTS_IN_MEMORY = 50_000
 
 
 def new_id(prefix: str) -> str:
     """Time-ordered ids, so newest-first listings need no index."""
     return f"{prefix}{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}{secrets.token_hex(4)}"
-
-
-def safe_filename(name: str) -> str:
-    """Keep the user's file name readable but harmless as an S3 key segment."""
-    base = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
-    cleaned = re.sub(r"[^A-Za-z0-9._ -]+", "_", base).strip(" .")
-    return cleaned[:200] or "upload"
 
 
 @dataclass
@@ -67,14 +60,14 @@ class IngestionService:
         """An upload record plus a presigned POST whose policy enforces the size limit and encryption."""
         if dataset not in DATASETS:
             raise errors.ValidationFailed(f"Unknown dataset '{dataset}'. Use one of: {', '.join(DATASETS)}.")
-        name = safe_filename(filename)
+        name = display_name(filename)
         if not name.lower().endswith(ALLOWED_SUFFIXES):
             raise errors.UnsupportedFile()
         if size > self.max_bytes:
             raise errors.FileTooLarge(f"The file is {size:,} bytes; the limit is {self.max_bytes:,}. "
                                       "Split it, or compress it as .gz or .zip.")
         upload_id = new_id("u")
-        key = layout.raw_key(ctx, upload_id, name)
+        key = layout.raw_key(ctx, upload_id, key_name(name))
         record = self.uploads.put(Upload(tenant_id=ctx.tenant_id, upload_id=upload_id, dataset=dataset,
                                          filename=name, source="upload", key=key, size=size,
                                          created_by=ctx.email))
@@ -133,11 +126,18 @@ class IngestionService:
         if upload is None:
             return None
         try:
+            return self._read(upload)
+        except Exception as exc:
+            return self._fail_unexpectedly(upload, exc)
+
+    def _read(self, upload: Upload) -> Upload:
+        try:
             with self._download(upload.key) as file:
                 stream = open_table(file, upload.filename)
                 self._describe(upload, stream)
         except errors.SalesLensError as exc:
             return self._fail(upload, exc)
+        tenant_id = upload.tenant_id
         saved = self.uploads.saved_mapping(tenant_id, upload.dataset, header_signature(upload.headers))
         if saved:
             upload.proposal = {**saved, "saved": True}
@@ -158,30 +158,38 @@ class IngestionService:
                 return None
             upload.size = size
             return upload
-        filename = safe_filename(key.rsplit("/", 1)[-1])
+        filename = display_name(key.rsplit("/", 1)[-1])
         upload_id = new_id("d")
         return Upload(tenant_id=ctx.tenant_id, upload_id=upload_id, dataset=_dataset_of_drop(key), filename=filename,
                       source="drop", key=key, size=size, created_by="s3 inbox")
 
     def _describe(self, upload: Upload, stream: TableStream) -> None:
+        limits.check_headers(list(stream.columns))
         sample = stream.sample(1000)
+        limits.check_values(sample)
         upload.format, upload.headers = stream.format, list(stream.columns)
-        upload.preview = sample.head(PREVIEW_ROWS).astype(object).where(sample.head(PREVIEW_ROWS).notna(),
-                                                                       None).to_dict("records")
+        head = sample.head(limits.PREVIEW_ROWS)
+        upload.preview = limits.preview(head.astype(object).where(head.notna(), None).to_dict("records"))
         upload.proposal = propose_mapping(upload.headers, sample, upload.dataset).to_dict()
 
     # -- the load ---------------------------------------------------------------------------
     def ingest_upload(self, tenant_id: str, upload_id: str) -> Upload:
-        """Load a confirmed upload. A user-caused failure marks it failed; anything else is re-raised to retry."""
-        ctx = TenantContext(tenant_id, "system", "analyst", "ingest")
+        """Load a confirmed upload. Any failure marks it failed with a message; the mapping can be confirmed again."""
         upload = self.uploads.get(tenant_id, upload_id)
         if upload is None or upload.status not in (status.QUEUED, status.INGESTING):
             logs.logger.info("nothing to ingest", extra={"upload_id": upload_id})
             return upload  # type: ignore[return-value]
+        try:
+            return self._ingest(upload)
+        except Exception as exc:
+            return self._fail_unexpectedly(upload, exc)
+
+    def _ingest(self, upload: Upload) -> Upload:
+        ctx = TenantContext(upload.tenant_id, "system", "analyst", "ingest")
         upload.status = status.INGESTING
         self.uploads.put(upload)
-        mapping = ColumnMapping.from_dict(upload.mapping)
         try:
+            mapping = ColumnMapping.from_dict(upload.mapping)
             with self._download(upload.key) as file:
                 stream = open_table(file, upload.filename)
                 result = self._load(ctx, upload.dataset, stream, mapping, upload.source, upload.upload_id)
@@ -283,9 +291,28 @@ class IngestionService:
 
     def _fail(self, upload: Upload, exc: errors.SalesLensError) -> Upload:
         upload.status = status.FAILED
-        upload.error = {"code": exc.code, "message": exc.message, "details": exc.details}
+        upload.error = limits.error_record(exc)
         logs.logger.info("upload failed", extra={"upload_id": upload.upload_id, "code": exc.code})
         return self.uploads.put(upload)
+
+    def _fail_unexpectedly(self, upload: Upload, exc: Exception) -> Upload:
+        """Any other failure (a bug, an AWS error, a record that will not store): the upload ends ``failed`` with
+        a reference to the log line, so it never waits for ever. Only if even that cannot be stored does the
+        exception reach the queue, which retries the message and then parks it on the dead-letter queue."""
+        reference = logs.correlation_id() or logs.new_correlation_id()
+        logs.logger.error("upload failed unexpectedly", exc_info=exc, extra={
+            "upload_id": upload.upload_id, "reference": reference, "upload_status": upload.status})
+        upload.status, upload.error = status.FAILED, _unexpected(reference, read=bool(upload.headers))
+        try:
+            return self.uploads.put(upload)
+        except Exception:
+            logs.logger.exception("failed upload not recorded in full; recording its state only",
+                                  extra={"upload_id": upload.upload_id, "reference": reference})
+        bare = Upload(tenant_id=upload.tenant_id, upload_id=upload.upload_id, dataset=upload.dataset,
+                      filename=upload.filename, source=upload.source, key=upload.key, status=status.FAILED,
+                      size=upload.size, created_at=upload.created_at, created_by=upload.created_by,
+                      error=_unexpected(reference, read=False))
+        return self.uploads.put(bare)
 
     def _send(self, queue_url: str, message: dict[str, Any]) -> None:
         message = {**message, "correlation_id": logs.correlation_id() or logs.new_correlation_id()}
@@ -313,6 +340,15 @@ class RejectsFile:
         self._file.seek(0)
         s3.upload_fileobj(self._file, bucket, key, ExtraArgs={
             "ContentType": "text/csv", "ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id})
+
+
+def _unexpected(reference: str, read: bool) -> dict[str, Any]:
+    """The error of an upload that failed for a reason of ours: what to do, and the reference of the log line."""
+    again = ("Load it again with the same column mapping, or upload the file again" if read
+             else "Upload the file again")
+    return {"code": "ingest_failed", "details": [], "message": (
+        f"SalesLens could not process this file because of a problem on our side (reference {reference}). "
+        f"Nothing was loaded from it. {again}; if it fails again, send us the reference through Feedback.")}
 
 
 def _canonical(dataset: str) -> set[str]:

@@ -5,7 +5,7 @@ Item layout (pk / sk):
   TENANT#<tid> / MAPPING#<dataset>#<header signature>  the mapping a user confirmed for files shaped like this
 
 Nested values (mapping, summary, quality report) are stored as JSON text: they hold floats, which
-DynamoDB's type serializer refuses.
+DynamoDB's type serializer refuses. Every field is bounded (``limits``) so a record always fits one item.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from chalicelib.ingest import limits
 from chalicelib.tenancy.store import get_item, query_items, tenant_pk, to_item
 
 # The steps an upload goes through; the portal shows them as a progress line.
@@ -67,11 +68,15 @@ class UploadStore:
         self._db, self._table = dynamodb, table_name
 
     def put(self, upload: Upload) -> Upload:
+        """Store the upload, its shown fields cut to their bounds first (in place, so what is returned is what
+        is stored); a record that would still not fit one item raises ``limits.RecordTooLarge``."""
         upload.updated_at = now_iso()
+        limits.bound_upload(upload)
         values = asdict(upload)
         for name in _JSON_FIELDS:
             values[name] = json.dumps(values[name])
         item = {"pk": tenant_pk(upload.tenant_id), "sk": f"UPLOAD#{upload.upload_id}", **values}
+        limits.check_record(item)
         self._db.put_item(TableName=self._table, Item=to_item(item))
         return upload
 

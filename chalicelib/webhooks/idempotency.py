@@ -1,5 +1,9 @@
 """Idempotent deliveries: a retried webhook gets the first answer back instead of being counted twice.
 
+Two claims per delivery, both kept 48 hours: the client's ``Idempotency-Key`` (a retry, signed afresh with
+a new timestamp, is still the same delivery) and the signed content itself (``content_key``: a replay of
+a captured request under a fresh key is the same delivery too).
+
 Item: ``TENANT#<tid> / IDEMP#<key>`` with the body's hash, a state (``pending`` → ``done``), the
 response once done, and ``expires_at`` 48 hours on (the table's TTL removes it). The claim is a
 conditional put, so of two concurrent deliveries with the same key exactly one goes ahead. A claim
@@ -37,6 +41,16 @@ class Stored:
 def body_hash(route: str, body: bytes) -> str:
     """What 'the same delivery' means: the same route and byte-identical body."""
     return hashlib.sha256(route.encode() + b"\n" + body).hexdigest()
+
+
+def content_key(route: str, signed: bytes) -> str:
+    """The idempotency key of a signed request's content (``b"<timestamp>." + body``; Shopify: the body).
+
+    A replay of a captured delivery carries the same signed content whatever ``Idempotency-Key`` it was given,
+    so it meets this key. The space keeps it apart from every client key, which ``check_key`` never lets
+    contain one.
+    """
+    return "signed " + hashlib.sha256(route.encode() + b"\n" + signed).hexdigest()
 
 
 def check_key(key: str, header: str) -> str:

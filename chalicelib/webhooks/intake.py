@@ -1,7 +1,8 @@
 """A webhook delivery from raw bytes to buffered rows: verify, deduplicate, adapt, buffer.
 
 The order matters: the signature is checked on the exact bytes received, before anything is parsed;
-the tenant comes from the key id, never from the body; the idempotency claim comes before any write.
+the tenant comes from the key id, never from the body; the idempotency claims (the signed content, then
+the client's key) come before any write.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from chalicelib.errors import BadSignature
 from chalicelib.webhooks import adapters, signing
 from chalicelib.webhooks.buffer import WebhookBuffer
 from chalicelib.webhooks.clock import Clock
-from chalicelib.webhooks.idempotency import IdempotencyStore, body_hash, check_key
+from chalicelib.webhooks.idempotency import IdempotencyStore, body_hash, check_key, content_key
 from chalicelib.webhooks.secrets import LiveKey, WebhookKeys
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -49,7 +50,8 @@ class Webhooks:
         key = self._live(signed.key_id, f"{signing.KEY_ID_HEADER} '{signed.key_id[:40]}'")
         signing.verify(signed, body, key.secrets)
         idempotency_key = check_key(signing.header(headers, IDEMPOTENCY_HEADER), IDEMPOTENCY_HEADER)
-        return self._accept(key, "records", idempotency_key, body, adapters.generic_records)
+        return self._accept(key, "records", idempotency_key, signing.signed_string(signed.timestamp, body), body,
+                            adapters.generic_records)
 
     def receive_shopify(self, headers: Mapping[str, str], query: Mapping[str, str], body: bytes) -> Delivery:
         """``POST /v1/ingest/shopify/orders?key=<key_id>``: Shopify's own HMAC over the body."""
@@ -61,7 +63,8 @@ class Webhooks:
         signing.verify_shopify(signing.header(headers, signing.SHOPIFY_HMAC_HEADER), body, key.secrets)
         webhook_id = check_key(signing.header(headers, SHOPIFY_WEBHOOK_ID_HEADER), SHOPIFY_WEBHOOK_ID_HEADER)
         topic = signing.header(headers, SHOPIFY_TOPIC_HEADER)
-        return self._accept(key, "shopify", webhook_id, body, lambda payload: adapters.shopify_order(payload, topic))
+        return self._accept(key, "shopify", webhook_id, body, body,  # Shopify signs the body alone
+                            lambda payload: adapters.shopify_order(payload, topic))
 
     def _live(self, key_id: str, named: str) -> LiveKey:
         key = self.keys.live(key_id)
@@ -71,12 +74,29 @@ class Webhooks:
         logs.bind(tenant_id=key.tenant_id)
         return key
 
-    def _accept(self, key: LiveKey, route: str, idempotency_key: str, body: bytes,
+    def _accept(self, key: LiveKey, route: str, idempotency_key: str, signed: bytes, body: bytes,
                 adapt: Callable[[Any], pd.DataFrame]) -> Delivery:
+        """Claim the signed content, then the client's key; process only a delivery new on both counts.
+
+        The content claim comes first: a captured request replayed under a fresh ``Idempotency-Key`` gets
+        the first answer back and adds nothing. A retry signed again later (new timestamp, same key and
+        body) passes the content claim and meets the key claim; its content then keeps that same answer.
+        """
         ctx = TenantContext(key.tenant_id, f"webhook:{key.key_id}", "analyst", f"webhook:{key.key_id}")
-        stored = self.idempotency.claim(ctx.tenant_id, idempotency_key, body_hash(route, body))
+        tenant, digest, content = ctx.tenant_id, body_hash(route, body), content_key(route, signed)
+        stored = self.idempotency.claim(tenant, content, digest)
         if stored is not None:
+            logs.logger.info("webhook delivery seen before", extra={"route": route, "key_id": key.key_id})
             return Delivery(stored.status, stored.body, replayed=True)
+        try:
+            stored = self.idempotency.claim(tenant, idempotency_key, digest)
+        except Exception:
+            self.idempotency.release(tenant, content)
+            raise
+        if stored is not None:
+            self.idempotency.complete(tenant, content, stored.status, stored.body)
+            return Delivery(stored.status, stored.body, replayed=True)
+        claims = (content, idempotency_key)
         buffered = False
         try:
             rows = adapt(parse_json(body))
@@ -84,10 +104,12 @@ class Webhooks:
                 self.buffer.append(ctx, rows)
             buffered = True
             answer = {"accepted": len(rows), "buffered": True}
-            self.idempotency.complete(ctx.tenant_id, idempotency_key, 202, answer)
+            for claim in claims:
+                self.idempotency.complete(tenant, claim, 202, answer)
         except Exception:
             if not buffered:  # refused or failed before anything was kept: the sender's retry starts afresh
-                self.idempotency.release(ctx.tenant_id, idempotency_key)
+                for claim in claims:
+                    self.idempotency.release(tenant, claim)
             raise
         logs.logger.info("webhook accepted", extra={"route": route, "rows": len(rows), "key_id": key.key_id})
         return Delivery(202, answer)

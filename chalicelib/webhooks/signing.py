@@ -6,8 +6,10 @@ SalesLens scheme (every route but Shopify's)::
     X-SalesLens-Timestamp: 1717171717                      (unix seconds, within 5 minutes of our clock)
     X-SalesLens-Signature: v1=<hex HMAC-SHA256(secret, b"<timestamp>." + raw_body)>
 
-Signing the timestamp with the body stops a captured request from being replayed later. During a
-rotation's grace period the header may carry one ``v1=`` entry per secret, separated by commas.
+Signing the timestamp with the body stops a captured request from being replayed later; within the
+5 minutes, a replay is recognised by its signed content (``idempotency.content_key``), whatever
+``Idempotency-Key`` it carries, since that header is not signed. During a rotation's grace period the
+header may carry one ``v1=`` entry per secret, separated by commas.
 
 Shopify signs only the raw body (``X-Shopify-Hmac-Sha256``: base64 HMAC-SHA256) and cannot add
 headers, so the key id travels as the query parameter ``?key=<key_id>`` of the webhook URL.
@@ -44,7 +46,8 @@ class SignedHeaders:
     signatures: tuple[str, ...]
 
 
-def _message(timestamp: int, body: bytes) -> bytes:
+def signed_string(timestamp: int, body: bytes) -> bytes:
+    """Exactly what a ``v1`` signature covers: ``b"<timestamp>." + raw_body``. Idempotency derives from it too."""
     return f"{timestamp}.".encode() + body
 
 
@@ -54,7 +57,7 @@ def _as_bytes(body: bytes | str) -> bytes:
 
 def sign(secret: str, body: bytes | str, timestamp: int) -> str:
     """The ``X-SalesLens-Signature`` value for ``body`` sent at ``timestamp`` (senders and tests use it)."""
-    digest = hmac.new(secret.encode(), _message(int(timestamp), _as_bytes(body)), hashlib.sha256).hexdigest()
+    digest = hmac.new(secret.encode(), signed_string(int(timestamp), _as_bytes(body)), hashlib.sha256).hexdigest()
     return f"{SCHEME}={digest}"
 
 

@@ -153,6 +153,51 @@ def test_a_retry_gets_the_first_answer_and_a_changed_body_conflicts(api, key):
     assert missing.status_code == 400 and missing.data["error"]["code"] == "missing_idempotency_key"
 
 
+def test_a_captured_delivery_replayed_with_fresh_keys_adds_no_rows(api, key):
+    """The signature covers the timestamp and body, not the Idempotency-Key: the signed content is the identity."""
+    hooks = services.webhooks()
+    hooks.clock.pin(time.time())
+    tenant_id = hooks.keys.live(key["key_id"]).tenant_id
+    first = post_records(api, key["key_id"], key["secret"], idempotency_key="original")
+    assert first.status_code == 202 and "Idempotent-Replayed" not in first.headers
+    for attempt in range(3):
+        replay = post_records(api, key["key_id"], key["secret"], idempotency_key=f"fresh-{attempt}")
+        assert replay.status_code == 202 and replay.data == first.data
+        assert replay.headers["Idempotent-Replayed"] == "true"
+    assert hooks.buffer.pending(tenant_id)["rows"] == 2 and hooks.buffer.pending(tenant_id)["objects"] == 1
+    assert len(_buffered_objects(tenant_id)) == 1
+
+    other_body = post_records(api, key["key_id"], key["secret"], {"records": RECORDS["records"][:1]},
+                              idempotency_key="fresh-3")  # same second, different body: a new delivery
+    assert other_body.status_code == 202 and "Idempotent-Replayed" not in other_body.headers
+    assert hooks.buffer.pending(tenant_id)["rows"] == 3 and len(_buffered_objects(tenant_id)) == 2
+
+
+def test_a_retry_signed_again_later_with_the_same_key_is_still_a_retry(api, key):
+    hooks = services.webhooks()
+    start = time.time()
+    hooks.clock.pin(start)
+    tenant_id = hooks.keys.live(key["key_id"]).tenant_id
+    first = post_records(api, key["key_id"], key["secret"], idempotency_key="delivery-9")
+    hooks.clock.pin(start + 30)  # the sender retries 30 s later, signing with the new time as documented
+    retry = post_records(api, key["key_id"], key["secret"], idempotency_key="delivery-9")
+    assert retry.status_code == 202 and retry.data == first.data and retry.headers["Idempotent-Replayed"] == "true"
+    replayed_retry = post_records(api, key["key_id"], key["secret"], idempotency_key="delivery-10")
+    assert replayed_retry.headers["Idempotent-Replayed"] == "true"  # the retry's signed request is known too
+    assert hooks.buffer.pending(tenant_id)["rows"] == 2 and len(_buffered_objects(tenant_id)) == 1
+    changed = post_records(api, key["key_id"], key["secret"], {"records": RECORDS["records"][:1]},
+                           idempotency_key="delivery-9")
+    assert changed.status_code == 409 and changed.data["error"]["code"] == "idempotency_conflict"
+    assert post_records(api, key["key_id"], key["secret"], {"records": RECORDS["records"][:1]},
+                        idempotency_key="delivery-11").status_code == 202  # the refusal was not remembered
+
+
+def _buffered_objects(tenant_id: str) -> list[str]:
+    listed = boto3.client("s3").list_objects_v2(Bucket=services.webhooks().buffer._bucket,
+                                                Prefix=layout.webhook_buffer_prefix(buffer_context(tenant_id)))
+    return [o["Key"] for o in listed.get("Contents", [])]
+
+
 def test_a_refused_batch_is_not_remembered_so_the_fixed_retry_goes_through(api, key):
     bad = {"records": [{**RECORDS["records"][0], "ts": "someday"}, RECORDS["records"][1]]}
     refused = post_records(api, key["key_id"], key["secret"], bad, idempotency_key="d-7")
@@ -180,6 +225,10 @@ def test_shopify_native_hmac(api, owner):
     accepted = api.call("POST", path, raw=body, headers=headers)
     assert accepted.status_code == 202 and accepted.data == {"accepted": 2, "buffered": True}
     assert api.call("POST", path, raw=body, headers=headers).headers["Idempotent-Replayed"] == "true"
+    fresh_id = {**headers, "X-Shopify-Webhook-Id": str(uuid.uuid4())}  # a replay under a new (unsigned) id
+    replay = api.call("POST", path, raw=body, headers=fresh_id)
+    assert replay.status_code == 202 and replay.headers["Idempotent-Replayed"] == "true"
+    assert services.webhooks().buffer.pending(services.webhooks().keys.live(key["key_id"]).tenant_id)["rows"] == 2
     forged = {**headers, "X-Shopify-Hmac-Sha256": signing.sign_shopify("whsec_guess-guess-guess", body)}
     assert "mismatch" in refusal(api.call("POST", path, raw=body, headers=forged))
     assert "?key=" in refusal(api.call("POST", "/v1/ingest/shopify/orders", raw=body, headers=headers))

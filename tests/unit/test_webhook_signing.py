@@ -99,3 +99,18 @@ def test_shopify_hmac_is_base64_of_the_body_hmac():
 def test_sign_then_verify_round_trips(body, timestamp):
     signed = signing.read_headers(headers(signing.sign(SECRET, body, timestamp), timestamp))
     signing.verify(signed, body, [SECRET])
+
+
+def test_idempotency_derives_from_exactly_what_is_signed():
+    from chalicelib.errors import ValidationFailed
+    from chalicelib.webhooks.idempotency import check_key, content_key
+
+    signed = signing.signed_string(NOW, BODY)
+    assert signed == f"{NOW}.".encode() + BODY
+    assert signing.sign(SECRET, BODY, NOW) == "v1=" + hmac.new(SECRET.encode(), signed, hashlib.sha256).hexdigest()
+    key = content_key("records", signed)
+    assert key == content_key("records", signing.signed_string(NOW, BODY))
+    assert len({key, content_key("records", signing.signed_string(NOW + 1, BODY)),
+                content_key("records", signing.signed_string(NOW, BODY + b" ")), content_key("shopify", signed)}) == 4
+    with pytest.raises(ValidationFailed):  # no client key can ever name a content claim
+        check_key(key, "Idempotency-Key")
