@@ -35,6 +35,9 @@ def test_signup_confirm_login_logout(page, stack):
     page.fill("#email", email)
     page.fill("#password", "Str0ng-Enough-Pass!")
     page.click("#login")
+    page.wait_for_url("**/overview.html*")  # a new company lands on the Overview, which says how to begin
+    page.wait_for_selector("a[href='data.html']:has-text('Upload')")
+    page.click("#topbar-email")
     page.wait_for_url("**/home.html*")
     page.wait_for_selector("#company-name:has-text(\"Olivia's Bikes\")")
     assert page.text_content("#role").strip().lower() == "owner"
@@ -59,8 +62,8 @@ def test_demo_login_works(page, stack):
     page.fill("#email", "demo@saleslens.example")
     page.fill("#password", "Demo-Sales-2026!")
     page.click("#login")
-    page.wait_for_url("**/home.html*")
-    page.wait_for_selector("#company-name:has-text('Demo Outdoor Co.')")
+    page.wait_for_url("**/overview.html*")
+    page.wait_for_selector(".kpi-card")
     page.goto(f"{stack.portal}/data.html")
     revenue = page.locator("#datasets tr[data-dataset='transactions'] td").last
     revenue.wait_for()

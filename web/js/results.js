@@ -1,7 +1,8 @@
 /**
  * The analysis artifacts (`GET /results/{artifact}`): one page, or every row, of the latest run's table with its
  * meta. An artifact the run skipped, or no run at all, comes back as `{skipped: reason}` instead of throwing,
- * so a page can show the run's reason where the chart would be.
+ * so a page can show the run's reason where the chart would be. `GET /results` (read once per page) says which
+ * artifacts the latest run produced, so a skipped one is not even asked for (its 404 would be a console error).
  */
 import { api, ApiError } from "./api.js";
 import { downloadCsv } from "./download.js";
@@ -14,8 +15,33 @@ function skipReason(error) {
   return step?.reason || error.message;
 }
 
-/** `{rows, meta, columns, total, run_id}` of `name`, or `{skipped: reason}`; `all` pages through every row. */
-export async function artifact(name, { all = false, limit = PAGE } = {}) {
+let latest = null;
+
+/** `GET /results`: the latest run, its steps and the artifacts it produced; once per page. */
+export function latestRun() {
+  latest ??= api("/results").catch((error) => {
+    latest = null;
+    throw error;
+  });
+  return latest;
+}
+
+function skippedBecause(summary, name) {
+  if (!summary.run) return summary.message || "The analysis runs after your first upload; nothing has been analysed yet.";
+  const direct = (summary.skipped || []).find((step) => step.step === name);
+  if (direct?.reason) return direct.reason;
+  const writer = (summary.run.steps || []).find((step) => (step.writes || step.artifacts || []).includes(name) &&
+                                                      step.status !== "done");
+  return writer?.reason || writer?.error || "The latest analysis did not produce this.";
+}
+
+/** `{rows, meta, columns, total, run_id}` of `name`, or `{skipped: reason}`; `all` pages through every row;
+ * `run` reads an earlier run's artifact instead of the latest. */
+export async function artifact(name, { all = false, limit = PAGE, run = "" } = {}) {
+  if (!run) {
+    const summary = await latestRun();
+    if (!(summary.artifacts || []).some((item) => item.artifact === name)) return { skipped: skippedBecause(summary, name) };
+  }
   try {
     const first = await api(`/results/${encodeURIComponent(name)}?limit=${limit}`);
     const rows = [...first.rows];

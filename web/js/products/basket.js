@@ -7,7 +7,7 @@ import { number, plural } from "../format.js";
 import { metricHelp } from "../metrics.js";
 import { emptyState, errorState, ready, skeleton, skippedState } from "../states.js";
 import { basketRules, DEFINITIONS, LABELS, show } from "./rules.js";
-import { nextSort, sortHeader, sortRows } from "./sortable.js";
+import { nextSort, sortHeader, sortRows } from "../tables.js";
 
 const PAGE_SIZE = 25;
 const NUMBERS = ["lift", "confidence", "support", "baskets"];
@@ -44,7 +44,7 @@ function controls(state, redraw) {
 function ruleTable(rows, state, onSort) {
   const head = el("tr", {},
     el("th", { scope: "col" }, "Customers who buy… → also buy"),
-    NUMBERS.map((key) => sortHeader({ key, label: LABELS[key], numeric: true,
+    NUMBERS.map((key) => sortHeader({ key, label: LABELS[key], num: true,
                                       help: metricHelp(key, DEFINITIONS[key]) }, state.sort, onSort)));
   const body = rows.map((rule) => el("tr", {},
     el("td", { class: "rule" }, el("span", { class: "if" }, rule.antecedent), " ",
