@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.portal import axe_violations, log_in, open_signed_in, screenshots
-from tests.e2e.test_upload_in_browser import PASSWORD, call, online_retail_csv, register
+from tests.e2e.portal import axe_violations, call, log_in, open_signed_in, screenshots
+from tests.e2e.test_upload_in_browser import PASSWORD, online_retail_csv, register
 
 pytestmark = pytest.mark.e2e
 

@@ -3,14 +3,13 @@ browser against the local stack; a viewer sees the data but not the upload form.
 from __future__ import annotations
 
 import csv
-import json
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.e2e.portal import call
 
 pytestmark = pytest.mark.e2e
 
@@ -34,19 +33,6 @@ def online_retail_csv(path: Path, rows: int = 30) -> Path:
             writer.writerow([536365 + i // 2, code, description, 1 + i % 6, when, price, 17850 + i % 7,
                              "France" if i % 4 == 0 else "United Kingdom"])
     return path
-
-
-def call(stack: Any, method: str, path: str, body: dict[str, Any] | None = None, token: str | None = None) -> Any:
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(f"{stack.api}{path}", method=method, headers=headers,
-                                     data=json.dumps(body).encode() if body is not None else None)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as exc:
-        raise AssertionError(f"{method} {path} answered {exc.code}: {exc.read().decode()}") from exc
 
 
 def register(stack: Any, email: str, **extra: str) -> str:

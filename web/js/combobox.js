@@ -1,7 +1,7 @@
 /**
  * An accessible autocomplete (ARIA 1.2 combobox): type part of a name, pick from the list with the mouse or the
  * arrow keys and Enter; Escape closes. Options come from `find(text)` — usually `GET /explore/values`.
- * Used by the Products and Recommendations pages.
+ * Used by the global search in the top bar and the Products, Recommendations and Explore pages.
  */
 import { api } from "./api.js";
 import { el } from "./dom.js";
@@ -17,7 +17,7 @@ export async function dimensionValues(dimension, text, limit = 10) {
 
 /**
  * Turn `input` (inside a `.combo` wrapper) into a combobox. `find(text)` resolves to `[{value, hint}]`;
- * `onPick(value)` runs when an option is chosen. `describe(option)` gives the hint text shown beside it.
+ * `onPick(value, option)` runs when an option is chosen. `describe(option)` gives the hint text shown beside it.
  * Returns `{set(value)}` to fill the box from code.
  */
 export function combobox(input, { find, onPick, describe = (option) => option.hint ?? "" }) {
@@ -60,7 +60,7 @@ export function combobox(input, { find, onPick, describe = (option) => option.hi
   const pick = (option) => {
     input.value = option.value;
     close();
-    onPick(option.value);
+    onPick(option.value, option);
   };
   const render = (text) => {
     list.replaceChildren(...(options.length ? options.map((option, i) => {

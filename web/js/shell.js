@@ -34,11 +34,7 @@ function topbar(current) {
   });
   const search = el("div", { class: "topbar-search", role: "search" },
     el("label", { for: "global-search", class: "visually-hidden" }, "Search products, customers, categories, regions"),
-    el("input", { id: "global-search", type: "search", placeholder: "Search products, customers…", autocomplete: "off",
-                  role: "combobox", "aria-expanded": "false", "aria-controls": "global-search-results",
-                  "aria-autocomplete": "list" }),
-    el("ul", { id: "global-search-results", class: "search-results", role: "listbox", "aria-label": "Matches",
-               hidden: true }));
+    el("input", { id: "global-search", type: "search", placeholder: "Search products, customers…" }));
   const user = el("div", { class: "topbar-user" },
     el("a", { id: "topbar-email", class: "muted", href: "home.html", "aria-current": current === "account" ? "page" : null,
               title: "Your account" }, "Account"),
@@ -88,7 +84,7 @@ export async function startPage(current, { fields = true } = {}) {
     setCatalogue(catalogue);
     $("#topbar-email").title = `Your account (${me.email})`;
     applyPermissions(me.permissions);
-    initSearch($("#global-search"), $("#global-search-results"));
+    initSearch($("#global-search"));
     document.body.dataset.role = me.role;
     return { me, prefs, fields: catalogue, can: (permission) => me.permissions.includes(permission) };
   } catch (error) {
