@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.e2e.portal import log_in, open_signed_in, settle
+from tests.e2e.portal import Console, axe_violations, log_in, open_signed_in, screenshots, settle
 
 pytestmark = pytest.mark.e2e
 
@@ -69,3 +69,21 @@ def test_search_says_when_nothing_matches(page, stack, tokens):
     assert "Nothing matches" in page.text_content(RESULTS)
     page.keyboard.press("Escape")
     assert page.is_hidden(RESULTS)
+
+
+@pytest.mark.parametrize("path", ["index.html", "signup.html", "confirm.html?email=a%40b.example", "forgot.html"])
+def test_the_public_pages_pass_axe(page, stack, path):
+    console = Console(page)
+    page.goto(f"{stack.portal}/{path}")
+    page.wait_for_load_state("networkidle")
+    assert axe_violations(page) == []
+    console.assert_clean()
+
+
+def test_the_account_page_passes_axe_at_every_size(page, stack, tokens):
+    console = open_signed_in(page, stack, "home.html", tokens)
+    settle(page)
+    page.wait_for_selector("#account:not([hidden])")
+    assert axe_violations(page) == []
+    screenshots(page, "account")
+    console.assert_clean()
