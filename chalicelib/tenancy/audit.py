@@ -1,14 +1,13 @@
 """Per-tenant audit log of security events, readable by admins through the API."""
 from __future__ import annotations
 
-import base64
 import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib import logs
-from chalicelib.errors import ValidationFailed
+from chalicelib.tenancy import paging
 from chalicelib.tenancy.store import from_item, tenant_pk, to_item
 
 EVENTS = frozenset({
@@ -47,28 +46,13 @@ class AuditLog:
             "ExpressionAttributeValues": to_item({":pk": tenant_pk(tenant_id), ":sk": "AUDIT#"}),
         }
         if next_token:
-            kwargs["ExclusiveStartKey"] = to_item({"pk": tenant_pk(tenant_id), "sk": _decode(next_token)})
+            start = paging.decode(next_token, "AUDIT#")
+            kwargs["ExclusiveStartKey"] = to_item({"pk": tenant_pk(tenant_id), "sk": start})
         result = self._db.query(**kwargs)
         events = [{k: v for k, v in from_item(i).items() if k not in ("pk", "sk", "expires_at")}
                   for i in result.get("Items", [])]
         last = result.get("LastEvaluatedKey")
-        return {"events": _jsonable(events), "next": _encode(from_item(last)["sk"]) if last else None}
-
-
-def _encode(sk: str) -> str:
-    return base64.urlsafe_b64encode(sk.encode()).decode()
-
-
-def _decode(token: str) -> str:
-    """Only the sort key travels in the token; the tenant comes from the caller's context."""
-    try:
-        sk = base64.urlsafe_b64decode(token.encode()).decode()
-    except (ValueError, UnicodeDecodeError):
-        sk = ""
-    if not sk.startswith("AUDIT#"):
-        raise ValidationFailed("The 'next' token is not valid; use the one from the previous page.",
-                               [{"field": "next", "problem": "not a token this API issued"}])
-    return sk
+        return {"events": _jsonable(events), "next": paging.encode(from_item(last)["sk"]) if last else None}
 
 
 def _jsonable(value: Any) -> Any:

@@ -4,7 +4,6 @@ A failed e-mail never loses the feedback: the record is written before the send 
 """
 from __future__ import annotations
 
-import base64
 import uuid
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
@@ -12,8 +11,8 @@ from typing import Any
 
 from chalicelib import logs
 from chalicelib.auth.permissions import TenantContext
-from chalicelib.errors import ValidationFailed
 from chalicelib.mail import MailNotSent, SesMailer
+from chalicelib.tenancy import paging
 from chalicelib.tenancy.service import Tenancy
 from chalicelib.tenancy.store import from_item, tenant_pk, to_item
 
@@ -63,11 +62,12 @@ class FeedbackStore:
             "ExpressionAttributeValues": to_item({":pk": tenant_pk(tenant_id), ":sk": _PREFIX}),
         }
         if next_token:
-            kwargs["ExclusiveStartKey"] = to_item({"pk": tenant_pk(tenant_id), "sk": _decode(next_token)})
+            start = paging.decode(next_token, _PREFIX)
+            kwargs["ExclusiveStartKey"] = to_item({"pk": tenant_pk(tenant_id), "sk": start})
         result = self._db.query(**kwargs)
         found = [_feedback(from_item(item)) for item in result.get("Items", [])]
         last = result.get("LastEvaluatedKey")
-        return {"feedback": [f.public() for f in found], "next": _encode(from_item(last)["sk"]) if last else None}
+        return {"feedback": [f.public() for f in found], "next": paging.encode(from_item(last)["sk"]) if last else None}
 
 
 @dataclass(frozen=True)
@@ -118,19 +118,3 @@ def _feedback(item: dict[str, Any]) -> Feedback:
     return Feedback(feedback_id=item["feedback_id"], created_at=item["created_at"], user_id=item.get("user_id", ""),
                     email=item.get("email", ""), kind=item["kind"], message=item["message"],
                     page=item.get("page", ""), sent=bool(item.get("sent", False)))
-
-
-def _encode(sk: str) -> str:
-    return base64.urlsafe_b64encode(sk.encode()).decode()
-
-
-def _decode(token: str) -> str:
-    """Only the sort key travels in the token; the tenant comes from the caller's context."""
-    try:
-        sk = base64.urlsafe_b64decode(token.encode()).decode()
-    except (ValueError, UnicodeDecodeError):
-        sk = ""
-    if not sk.startswith(_PREFIX):
-        raise ValidationFailed("The 'next' token is not valid; use the one from the previous page.",
-                               [{"field": "next", "problem": "not a token this API issued"}])
-    return sk
