@@ -74,6 +74,16 @@ def browser() -> Iterator[object]:
         instance.close()
 
 
+@pytest.fixture(scope="session")
+def demo_owner(stack) -> dict:
+    """The demo owner's tokens (POST /auth/login), once the demo company's analysis has finished."""
+    from tests.e2e.portal import log_in, wait_for_analysis
+
+    tokens = log_in(stack)
+    wait_for_analysis(stack, tokens["access_token"])
+    return tokens
+
+
 @pytest.fixture
 def page(browser, stack):
     context = browser.new_context(viewport={"width": 1280, "height": 900})

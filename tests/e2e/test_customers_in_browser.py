@@ -9,15 +9,14 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.portal import axe_violations, call, log_in, open_signed_in, screenshots, settle, wait_for_analysis
+from tests.e2e.portal import axe_violations, call, open_signed_in, screenshots, settle
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def demo(stack) -> dict[str, Any]:
-    tokens = log_in(stack)
-    wait_for_analysis(stack, tokens["access_token"])
+def demo(stack, demo_owner) -> dict[str, Any]:
+    tokens = demo_owner
     token = tokens["access_token"]
     return {"tokens": tokens, "churn": call(stack, "GET", "/results/churn?limit=5000", token=token),
             "rfm": call(stack, "GET", "/results/rfm?limit=1", token=token),
@@ -26,7 +25,6 @@ def demo(stack) -> dict[str, Any]:
 
 
 def open_customers(page: Any, stack: Any, tokens: dict[str, Any]):
-    page.route("**/favicon.ico", lambda route: route.fulfill(status=204))  # the browser's own guess, not the portal's
     console = open_signed_in(page, stack, "customers.html", tokens)
     settle(page)
     return console

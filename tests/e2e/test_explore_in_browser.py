@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.e2e.portal import axe_violations, call, log_in, open_signed_in, screenshots, settle, wait_for_analysis
+from tests.e2e.portal import axe_violations, call, open_signed_in, screenshots, settle
 
 pytestmark = pytest.mark.e2e
 
@@ -32,15 +32,11 @@ PIXEL_JS = """async point => {
 
 
 @pytest.fixture(scope="module")
-def owner(stack: Any) -> dict[str, Any]:
-    tokens = log_in(stack)
-    wait_for_analysis(stack, tokens["access_token"])
-    return tokens
+def owner(demo_owner: dict[str, Any]) -> dict[str, Any]:
+    return demo_owner
 
 
 def open_explore(page: Any, stack: Any, tokens: dict[str, Any], query: str) -> Any:
-    # open_signed_in loads favicon.svg first and the browser then asks for a /favicon.ico the portal lacks
-    page.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=""))
     console = open_signed_in(page, stack, f"explore.html?{query}", tokens)
     settle(page)
     return console

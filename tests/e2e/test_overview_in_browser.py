@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.portal import axe_violations, call, log_in, open_signed_in, screenshots, settle, wait_for_analysis
+from tests.e2e.portal import axe_violations, call, log_in, open_signed_in, screenshots, settle
 
 pytestmark = pytest.mark.e2e
 
@@ -29,9 +29,6 @@ CARDS_JS = """cards => cards.map(card => ({
 
 
 def open_overview(page: Any, stack: Any, tokens: dict[str, Any], path: str = "overview.html") -> Any:
-    # open_signed_in first loads favicon.svg on its own, and the browser then asks for a /favicon.ico the portal
-    # does not have: answer it so its 404 does not count as this page's console error
-    page.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=""))
     console = open_signed_in(page, stack, path, tokens)
     settle(page)
     return console
@@ -81,10 +78,9 @@ def assert_cards_match_api(page: Any, stack: Any, token: str, range_: str, measu
         assert_delta(deltas["previous_year"], last_year, measure)
 
 
-def test_overview_shows_cards_trend_and_insights_from_the_api(page, stack):
-    tokens = log_in(stack)
+def test_overview_shows_cards_trend_and_insights_from_the_api(page, stack, demo_owner):
+    tokens = demo_owner
     token = tokens["access_token"]
-    wait_for_analysis(stack, token)
     prefs = call(stack, "GET", "/me/preferences", token=token)
     fields = call(stack, "GET", "/explore/fields", token=token)
     console = open_overview(page, stack, tokens)
@@ -125,10 +121,9 @@ def test_overview_shows_cards_trend_and_insights_from_the_api(page, stack):
     console.assert_clean()
 
 
-def test_changing_the_period_updates_the_url_and_the_cards(page, stack):
-    tokens = log_in(stack)
+def test_changing_the_period_updates_the_url_and_the_cards(page, stack, demo_owner):
+    tokens = demo_owner
     token = tokens["access_token"]
-    wait_for_analysis(stack, token)
     prefs = call(stack, "GET", "/me/preferences", token=token)
     fields = call(stack, "GET", "/explore/fields", token=token)
     console = open_overview(page, stack, tokens, "overview.html?range=year_to_date")
@@ -144,10 +139,9 @@ def test_changing_the_period_updates_the_url_and_the_cards(page, stack):
     console.assert_clean()
 
 
-def test_saved_card_choices_order_pin_and_hide_the_cards(page, stack):
-    tokens = log_in(stack)
+def test_saved_card_choices_order_pin_and_hide_the_cards(page, stack, demo_owner):
+    tokens = demo_owner
     token = tokens["access_token"]
-    wait_for_analysis(stack, token)
     saved = call(stack, "GET", "/me/preferences", token=token)
     cards = [{"card": "revenue", "hidden": True, "pinned": False},
              {"card": "orders", "hidden": False, "pinned": False},

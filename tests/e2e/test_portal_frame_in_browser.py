@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.e2e.portal import Console, axe_violations, log_in, open_signed_in, screenshots, settle
+from tests.e2e.portal import Console, axe_violations, open_signed_in, screenshots, settle
 
 pytestmark = pytest.mark.e2e
 
@@ -16,8 +16,8 @@ PAGES = ["overview.html", "explore.html", "forecasts.html", "customers.html", "p
 
 
 @pytest.fixture(scope="module")
-def tokens(stack):
-    return log_in(stack)
+def tokens(demo_owner):
+    return demo_owner
 
 
 def test_every_page_is_one_click_away_and_marks_where_you_are(page, stack, tokens):

@@ -14,10 +14,8 @@ MEASURES = ["revenue", "units", "orders", "return_rate"]
 
 
 @pytest.fixture(scope="module")
-def tokens(stack: Any) -> dict[str, Any]:
-    tokens = portal.log_in(stack)
-    portal.wait_for_analysis(stack, tokens["access_token"])
-    return tokens
+def tokens(demo_owner: dict[str, Any]) -> dict[str, Any]:
+    return demo_owner
 
 
 def cells(page: Any, selector: str, attribute: str | None = None) -> list[str]:
@@ -28,7 +26,6 @@ def cells(page: Any, selector: str, attribute: str | None = None) -> list[str]:
 
 def test_products_page(page: Any, stack: Any, tokens: dict[str, Any]) -> None:
     token = tokens["access_token"]
-    page.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=""))  # the blank tab asks for one
     console = portal.open_signed_in(page, stack, "products.html", tokens)
     portal.settle(page)
 

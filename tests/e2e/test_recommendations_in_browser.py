@@ -18,10 +18,8 @@ CUSTOMER = "C000001"
 
 
 @pytest.fixture(scope="module")
-def tokens(stack: Any) -> dict[str, Any]:
-    tokens = portal.log_in(stack)
-    portal.wait_for_analysis(stack, tokens["access_token"])
-    return tokens
+def tokens(demo_owner: dict[str, Any]) -> dict[str, Any]:
+    return demo_owner
 
 
 def texts(page: Any, selector: str) -> list[str]:
@@ -30,7 +28,6 @@ def texts(page: Any, selector: str) -> list[str]:
 
 def test_recommendations_and_leads(page: Any, stack: Any, tokens: dict[str, Any]) -> None:
     token = tokens["access_token"]
-    page.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=""))  # the blank tab asks for one
     console = portal.open_signed_in(page, stack, "recommendations.html", tokens)
     portal.settle(page)
     assert "Surprise SVD" in page.text_content("#recs-about")

@@ -58,20 +58,7 @@ def invited_member(stack: Any, role: str) -> dict[str, Any]:
 
 
 def open_settings(page: Any, stack: Any, path: str, member: dict[str, Any]) -> Console:
-    """`open_signed_in`, minus Chromium's own request for /favicon.ico while it shows portal.py's favicon.svg
-    step (a 404 the portal never asked for; it comes and goes with timing)."""
-    favicon: list[str] = []
-    page.on("console", lambda m: favicon.append(m.text) if m.location.get("url", "").endswith("/favicon.ico") else None)
     console = open_signed_in(page, stack, path, member)
-    check = console.assert_clean
-
-    def assert_clean() -> None:
-        for text in favicon:
-            if text in console.errors:
-                console.errors.remove(text)
-        check()
-
-    console.assert_clean = assert_clean  # type: ignore[method-assign]
     settle(page)
     return console
 
