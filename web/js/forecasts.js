@@ -2,7 +2,7 @@
 import { $ } from "./dom.js";
 import { artifact } from "./results.js";
 import { startPage } from "./shell.js";
-import { errorState, skeleton, skippedState } from "./states.js";
+import { loadedOrShown, skeleton } from "./states.js";
 import { query } from "./ui.js";
 import { showAccuracy } from "./forecasts/accuracy.js";
 import { showDecomposition } from "./forecasts/decomposition.js";
@@ -10,16 +10,8 @@ import { initSeries } from "./forecasts/series.js";
 
 async function showForecast(loaded, comparison) {
   const area = $("#forecast-area");
-  let forecast;
-  try {
-    forecast = await loaded;
-  } catch (error) {
-    errorState(area, error);
-    $("#series-picker").replaceChildren();
-    return;
-  }
-  if (forecast.skipped) {
-    skippedState(area, forecast.skipped);
+  const forecast = await loadedOrShown(area, loaded);
+  if (!forecast) {
     $("#series-picker").replaceChildren();
     return;
   }

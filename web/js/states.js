@@ -36,6 +36,26 @@ export function skippedState(container, reason, title = "Not analysed in the lat
     el("a", { class: "button secondary small", href: "data.html" }, "See your data and runs")));
 }
 
+/**
+ * What `loaded` (an artifact from results.js) resolves to, or null once `container` shows why there is nothing:
+ * the API's message, or the run's reason for skipping the step (`onSkipped(reason)` may show something else).
+ */
+export async function loadedOrShown(container, loaded, { title, onSkipped = null } = {}) {
+  let result;
+  try {
+    result = await loaded;
+  } catch (error) {
+    errorState(container, error);
+    return null;
+  }
+  if (result?.skipped) {
+    if (onSkipped) onSkipped(result.skipped);
+    else skippedState(container, result.skipped, title);
+    return null;
+  }
+  return result;
+}
+
 export function ready(container, ...children) {
   settle(container, ...children);
 }

@@ -1,7 +1,7 @@
 /** What the Customers page's sections share: loading an artifact into a section, and the no-customers state. */
 import { el } from "../dom.js";
 import { number } from "../format.js";
-import { errorState, emptyState, skippedState } from "../states.js";
+import { emptyState, loadedOrShown } from "../states.js";
 
 export const NO_CUSTOMERS = "Upload sales with customer ids to see segments.";
 
@@ -10,21 +10,10 @@ export const NO_CUSTOMERS = "Upload sales with customer ids to see segments.";
  * API's error, the run's skip reason (with what to upload when the data has no customer ids), or `emptyText`.
  */
 export async function settleArtifact(container, loaded, { hasCustomers = true, emptyText = "" } = {}) {
-  let result;
-  try {
-    result = await loaded;
-  } catch (error) {
-    errorState(container, error);
-    return null;
-  }
-  if (result.skipped) {
-    if (!hasCustomers) {
-      emptyState(container, `${NO_CUSTOMERS} ${result.skipped}`, { href: "data.html", label: "Upload sales" });
-    } else {
-      skippedState(container, result.skipped);
-    }
-    return null;
-  }
+  const onSkipped = hasCustomers ? null
+    : (reason) => emptyState(container, `${NO_CUSTOMERS} ${reason}`, { href: "data.html", label: "Upload sales" });
+  const result = await loadedOrShown(container, loaded, { onSkipped });
+  if (!result) return null;
   if (!result.rows?.length && !result.meta?.profile?.length) {
     emptyState(container, emptyText || NO_CUSTOMERS, { href: "data.html", label: "Go to your data" });
     return null;

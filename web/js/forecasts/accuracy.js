@@ -7,7 +7,7 @@ import { api } from "../api.js";
 import { drawChart } from "../charts.js";
 import { el } from "../dom.js";
 import { day, delta, money, percent, plural } from "../format.js";
-import { errorState, ready, skippedState } from "../states.js";
+import { loadedOrShown, ready, skippedState } from "../states.js";
 import { dataTable } from "../tables.js";
 
 const iso = (value) => String(value ?? "").slice(0, 10);
@@ -56,17 +56,8 @@ function option(rows, ranges) {
 }
 
 export async function showAccuracy(container, loaded) {
-  let result;
-  try {
-    result = await loaded;
-  } catch (error) {
-    errorState(container, error);
-    return;
-  }
-  if (result.skipped) {
-    skippedState(container, result.skipped, "Nothing to check yet");
-    return;
-  }
+  const result = await loadedOrShown(container, loaded, { title: "Nothing to check yet" });
+  if (!result) return;
   const meta = result.meta || {};
   const rows = [...(result.rows || [])].sort((a, b) => iso(a.date).localeCompare(iso(b.date)));
   if (!rows.length) {

@@ -6,7 +6,7 @@
 import { drawChart } from "../charts.js";
 import { el } from "../dom.js";
 import { day, delta, money, percent } from "../format.js";
-import { errorState, ready, skippedState } from "../states.js";
+import { loadedOrShown, ready, skippedState } from "../states.js";
 
 const FREQS = [
   { key: "week", label: "Weekly", season: "the yearly pattern", unit: "week" },
@@ -91,17 +91,8 @@ async function drawFreq(holder, rows, info, freq) {
 }
 
 export async function showDecomposition(container, loaded) {
-  let result;
-  try {
-    result = await loaded;
-  } catch (error) {
-    errorState(container, error);
-    return;
-  }
-  if (result.skipped) {
-    skippedState(container, result.skipped);
-    return;
-  }
+  const result = await loadedOrShown(container, loaded);
+  if (!result) return;
   const meta = result.meta || {};
   const rows = result.rows || [];
   const available = FREQS.filter((f) => meta[f.key] && !meta[f.key].skip_reason && rows.some((r) => r.freq === f.key));

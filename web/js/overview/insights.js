@@ -2,7 +2,7 @@
 import { el } from "../dom.js";
 import { exploreHref } from "../explore-state.js";
 import { artifact } from "../results.js";
-import { emptyState, errorState, ready, skeleton, skippedState } from "../states.js";
+import { emptyState, loadedOrShown, ready, skeleton } from "../states.js";
 
 const PAGES = {
   explore: { href: "explore.html", label: "Explore the numbers" },
@@ -35,17 +35,8 @@ export function insightLink(row) {
 
 export async function loadInsights(container) {
   skeleton(container, 5);
-  let answer;
-  try {
-    answer = await artifact("insights");
-  } catch (error) {
-    errorState(container, error);
-    return;
-  }
-  if (answer.skipped) {
-    skippedState(container, answer.skipped);
-    return;
-  }
+  const answer = await loadedOrShown(container, artifact("insights"));
+  if (!answer) return;
   const rows = [...answer.rows].sort((a, b) => (a.rank ?? 0) - (b.rank ?? 0)).slice(0, 10);
   if (!rows.length) {
     emptyState(container, "Nothing stands out yet. Insights appear as your sales history grows.",

@@ -5,7 +5,7 @@
 import { el } from "../dom.js";
 import { number, plural } from "../format.js";
 import { metricHelp } from "../metrics.js";
-import { emptyState, errorState, ready, skeleton, skippedState } from "../states.js";
+import { emptyState, loadedOrShown, ready, skeleton } from "../states.js";
 import { basketRules, DEFINITIONS, LABELS, show } from "./rules.js";
 import { nextSort, sortHeader, sortRows } from "../tables.js";
 
@@ -58,17 +58,8 @@ function ruleTable(rows, state, onSort) {
 
 export async function initBasket(container, summary) {
   skeleton(container, 6);
-  let result;
-  try {
-    result = await basketRules();
-  } catch (error) {
-    errorState(container, error);
-    return;
-  }
-  if (result.skipped) {
-    skippedState(container, result.skipped);
-    return;
-  }
+  const result = await loadedOrShown(container, basketRules());
+  if (!result) return;
   const meta = result.meta || {};
   summary.textContent = `${plural(result.rows.length, "rule")} found in ${plural(meta.baskets ?? 0, "basket")}` +
     (meta.min_count ? `; each combination was bought together at least ${number(meta.min_count)} times.` : ".");

@@ -4,7 +4,7 @@
  */
 import { el } from "../dom.js";
 import { exploreHref } from "../explore-state.js";
-import { emptyState, errorState, ready, skeleton, skippedState } from "../states.js";
+import { emptyState, errorState, loadedOrShown, ready, skeleton, skippedState } from "../states.js";
 import { money, plural } from "../format.js";
 import { combobox, dimensionValues } from "../combobox.js";
 import { basketRules, hasAntecedent, show } from "./rules.js";
@@ -29,17 +29,8 @@ function sentence(rule) {
 
 async function showProduct(area, name) {
   skeleton(area, 3);
-  let result;
-  try {
-    result = await basketRules();
-  } catch (error) {
-    errorState(area, error);
-    return;
-  }
-  if (result.skipped) {
-    skippedState(area, result.skipped);
-    return;
-  }
+  const result = await loadedOrShown(area, basketRules());
+  if (!result) return;
   const found = rulesFor(result.rows, name);
   const status = document.getElementById("together-status");
   if (status) status.textContent = `${plural(found.length, "rule")} about ${name}.`;
