@@ -8,7 +8,7 @@ from typing import Any
 
 from chalicelib import logs
 from chalicelib.tenancy import paging
-from chalicelib.tenancy.store import from_item, tenant_pk, to_item
+from chalicelib.tenancy.store import tenant_pk, to_item
 
 EVENTS = frozenset({
     "signup", "login", "login_failed", "logout", "password_changed", "password_reset",
@@ -40,19 +40,9 @@ class AuditLog:
         logs.logger.info("audit", extra={"audit": {**entry, "tenant_id": tenant_id}})
 
     def page(self, tenant_id: str, limit: int = 50, next_token: str | None = None) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {
-            "TableName": self._table, "Limit": limit, "ScanIndexForward": False,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :sk)",
-            "ExpressionAttributeValues": to_item({":pk": tenant_pk(tenant_id), ":sk": "AUDIT#"}),
-        }
-        if next_token:
-            start = paging.decode(next_token, "AUDIT#")
-            kwargs["ExclusiveStartKey"] = to_item({"pk": tenant_pk(tenant_id), "sk": start})
-        result = self._db.query(**kwargs)
-        events = [{k: v for k, v in from_item(i).items() if k not in ("pk", "sk", "expires_at")}
-                  for i in result.get("Items", [])]
-        last = result.get("LastEvaluatedKey")
-        return {"events": _jsonable(events), "next": paging.encode(from_item(last)["sk"]) if last else None}
+        items, following = paging.newest_first(self._db, self._table, tenant_id, "AUDIT#", limit, next_token)
+        events = [{k: v for k, v in item.items() if k not in ("pk", "sk", "expires_at")} for item in items]
+        return {"events": _jsonable(events), "next": following}
 
 
 def _jsonable(value: Any) -> Any:

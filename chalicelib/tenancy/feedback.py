@@ -14,7 +14,7 @@ from chalicelib.auth.permissions import TenantContext
 from chalicelib.mail import MailNotSent, SesMailer
 from chalicelib.tenancy import paging
 from chalicelib.tenancy.service import Tenancy
-from chalicelib.tenancy.store import from_item, tenant_pk, to_item
+from chalicelib.tenancy.store import tenant_pk, to_item
 
 KINDS = ("idea", "problem", "question")
 _PREFIX = "FEEDBACK#"
@@ -56,18 +56,9 @@ class FeedbackStore:
                              ConditionExpression="attribute_exists(pk)")
 
     def page(self, tenant_id: str, limit: int = 50, next_token: str | None = None) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {
-            "TableName": self._table, "Limit": limit, "ScanIndexForward": False, "ConsistentRead": True,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :sk)",
-            "ExpressionAttributeValues": to_item({":pk": tenant_pk(tenant_id), ":sk": _PREFIX}),
-        }
-        if next_token:
-            start = paging.decode(next_token, _PREFIX)
-            kwargs["ExclusiveStartKey"] = to_item({"pk": tenant_pk(tenant_id), "sk": start})
-        result = self._db.query(**kwargs)
-        found = [_feedback(from_item(item)) for item in result.get("Items", [])]
-        last = result.get("LastEvaluatedKey")
-        return {"feedback": [f.public() for f in found], "next": paging.encode(from_item(last)["sk"]) if last else None}
+        items, following = paging.newest_first(self._db, self._table, tenant_id, _PREFIX, limit, next_token,
+                                               consistent=True)
+        return {"feedback": [_feedback(item).public() for item in items], "next": following}
 
 
 @dataclass(frozen=True)
