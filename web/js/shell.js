@@ -21,6 +21,11 @@ export const PAGES = [
   { id: "settings", href: "settings.html", label: "Settings" },
 ];
 
+let user = null;
+
+/** The signed-in user (`GET /me`, read once by `startPage`), for modules deeper in the page. */
+export const signedInUser = () => user;
+
 function topbar(current) {
   const nav = el("nav", { class: "topbar-nav", id: "main-nav", "aria-label": "Main" },
     PAGES.map((page) => el("a", { href: page.href, "aria-current": page.id === current ? "page" : null },
@@ -80,6 +85,7 @@ export async function startPage(current, { fields = true } = {}) {
       api("/me/preferences").catch(() => ({})), // the defaults still make a usable page
       fields ? api("/explore/fields").catch(() => null) : null,
     ]);
+    user = me;
     configureFormat(prefs, catalogue?.currencies || []);
     setCatalogue(catalogue);
     $("#topbar-email").title = `Your account (${me.email})`;

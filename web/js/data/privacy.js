@@ -4,8 +4,9 @@
  * asks. A check value (the pseudonym of a fixed text) is kept in localStorage to warn when a different passphrase
  * is used from the same browser, since customers would then stop joining up.
  */
-import { ApiError, api } from "../api.js";
+import { ApiError } from "../api.js";
 import { $, el } from "../dom.js";
+import { signedInUser } from "../shell.js";
 import { saveText } from "../download.js";
 import { isDelimitedText, loadPapa, sniff } from "./csv-stream.js";
 import { day } from "./format.js";
@@ -19,14 +20,9 @@ const fieldError = (field, message) => new ApiError(400, { error: {
   code: "validation_error", message, details: [{ field, problem: message }],
 } });
 
-let meLoaded = null;
 /** The signed-in user's company (`{tenant_id, name}`): the salt of the key. */
 export async function company() {
-  meLoaded ??= api("/me").catch((error) => {
-    meLoaded = null;
-    throw error;
-  });
-  return (await meLoaded).tenant;
+  return signedInUser().tenant;
 }
 
 let lastKey = { passphrase: null, tenantId: null, key: null };
