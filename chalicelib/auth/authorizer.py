@@ -19,7 +19,7 @@ def authorize(header: str | None, verifier: TokenVerifier, store: TenantStore) -
     member = store.membership(claims.sub)
     if member and signed_out_since(claims, member.signed_out_at):
         raise InvalidToken("signed out")
-    context: dict[str, Any] = {"user_id": claims.sub, "token_use": claims.token_use,
+    context: dict[str, Any] = {"user_id": claims.sub,
                                "tenant_id": member.tenant_id if member else "",
                                "role": member.role if member else "",
                                "email": member.email if member else claims.email}

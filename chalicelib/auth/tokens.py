@@ -60,7 +60,6 @@ class JwksCache:
 @dataclass(frozen=True)
 class Claims:
     sub: str
-    token_use: str
     issued_at: int
     email: str
     raw: dict[str, Any]
@@ -97,7 +96,7 @@ class TokenVerifier:
             raise InvalidToken("send the access token from /auth/login, not the id or refresh token")
         if claims.get("client_id") != self.client_id:
             raise InvalidToken("token was issued for another app client")
-        return Claims(sub=claims["sub"], token_use=claims["token_use"], issued_at=int(claims["iat"]),
+        return Claims(sub=claims["sub"], issued_at=int(claims["iat"]),
                       email=claims.get("email", ""), raw=claims)
 
 
