@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
@@ -19,6 +19,7 @@ import pandas as pd
 
 from chalicelib import errors, logs
 from chalicelib.auth.permissions import TenantContext
+from chalicelib.explore.cache import AnswerCache
 from chalicelib.ingest import limits
 from chalicelib.ingest import uploads as status
 from chalicelib.ingest.clean import Cleaner
@@ -30,6 +31,7 @@ from chalicelib.ingest.readers import TableStream, open_table
 from chalicelib.ingest.schema import DATASETS
 from chalicelib.ingest.uploads import Upload, UploadStore
 from chalicelib.lake import layout
+from chalicelib.lake import batches
 from chalicelib.lake.batches import BatchWriter
 from chalicelib.query.engine import QueryEngine
 
@@ -54,6 +56,7 @@ class IngestionService:
     jobs_queue_url: str
     max_bytes: int
     url_ttl_seconds: int
+    overviews: AnswerCache = field(default_factory=lambda: AnswerCache(max_entries=1000))  # per tenant + lake version
 
     # -- the portal door --------------------------------------------------------------------
     def create_upload(self, ctx: TenantContext, filename: str, size: int, dataset: str) -> dict[str, Any]:
@@ -257,7 +260,19 @@ class IngestionService:
         return np.sort(frame["row_fingerprint"].dropna().to_numpy(dtype=np.int64))
 
     def datasets(self, ctx: TenantContext) -> list[dict[str, Any]]:
-        """What the tenant has loaded, per dataset, counted through the query engine."""
+        """What the tenant has loaded, per dataset. Counted through the query engine once per lake version (every
+        commit and deletion rewrites the version marker), so a busy Data page costs one HEAD per request."""
+        version = batches.lake_version(self.s3, self.bucket, ctx)
+        if version is None:  # a lake from before version markers: count every time
+            return self._count_datasets(ctx)
+        key = AnswerCache.key(ctx.tenant_id, version, "datasets", None)
+        overview = self.overviews.get(key)
+        if overview is None:
+            overview = self._count_datasets(ctx)
+            self.overviews.put(key, overview)
+        return overview
+
+    def _count_datasets(self, ctx: TenantContext) -> list[dict[str, Any]]:
         overview = []
         for name, dataset in DATASETS.items():
             if name == "transactions":

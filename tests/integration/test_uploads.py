@@ -123,6 +123,34 @@ def test_the_datasets_listing_names_the_currencies_of_the_sales(lake_api: Api, l
     assert sales["revenue"] == 199.0 + 91.0 + 12.0 + 210.0
 
 
+def test_the_datasets_listing_is_counted_once_per_lake_version(lake_api: Api, lake_env: dict[str, str],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A busy Data page must not query the lake per request: the counts are kept per lake version, which every
+    commit rewrites, so new data still shows at once."""
+    from chalicelib import services
+
+    token = lake_api.register("ada@acme.example")
+    confirm(lake_api, lake_env, token, upload(lake_api, lake_env, token, "a.csv", RETAIL_CSV.encode()))
+    engine = services.ingestion().engine
+    queries: list[str] = []
+    counted = engine.query
+    monkeypatch.setattr(engine, "query", lambda ctx, sql, *rest: queries.append(sql) or counted(ctx, sql, *rest))
+
+    def sales() -> dict[str, Any]:
+        answer = lake_api.call("GET", "/datasets", token=token)
+        assert answer.status_code == 200
+        return next(d for d in answer.data["datasets"] if d["dataset"] == "transactions")
+
+    first = sales()
+    asked = len(queries)
+    assert asked >= 2 and first["rows"] == 6
+    assert [sales() for _ in range(5)] == [first] * 5 and len(queries) == asked  # no lake query on a repeat
+
+    more = RETAIL_CSV.replace("536380,22961", "536390,22962").replace("13/12/2023", "15/12/2023")
+    confirm(lake_api, lake_env, token, upload(lake_api, lake_env, token, "b.csv", more.encode()))
+    assert sales()["rows"] == 7 and len(queries) > asked  # a commit changes the version: counted again
+
+
 def test_reuploading_the_same_file_never_double_counts(lake_api: Api, lake_env: dict[str, str]) -> None:
     token = lake_api.register("ada@acme.example")
     first = confirm(lake_api, lake_env, token, upload(lake_api, lake_env, token, "a.csv", RETAIL_CSV.encode()))
