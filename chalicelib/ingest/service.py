@@ -30,8 +30,7 @@ from chalicelib.ingest.quality import quality_report
 from chalicelib.ingest.readers import TableStream, open_table
 from chalicelib.ingest.schema import DATASETS
 from chalicelib.ingest.uploads import Upload, UploadStore
-from chalicelib.lake import layout
-from chalicelib.lake import batches
+from chalicelib.lake import batches, layout
 from chalicelib.lake.batches import BatchWriter
 from chalicelib.query.engine import QueryEngine
 
