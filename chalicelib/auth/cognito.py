@@ -61,6 +61,13 @@ def _delivery(response: dict[str, Any]) -> dict[str, str]:
             "destination": details.get("Destination", "")}
 
 
+def _sent_to(email: str) -> dict[str, str]:
+    """Where a code went, masked like Cognito does ("a***@e***") but from the address asked about, so the answer is
+    the same whether or not that address has an account (Cognito's own answer would tell)."""
+    local, _, domain = email.partition("@")
+    return {"medium": "email", "destination": f"{local[:1]}***@{domain[:1]}***"}
+
+
 def _tokens(result: dict[str, Any]) -> dict[str, Any]:
     tokens = {"access_token": result["AccessToken"], "id_token": result["IdToken"],
               "expires_in": result.get("ExpiresIn", 3600), "token_type": "Bearer"}
@@ -95,11 +102,11 @@ class CognitoUsers:
     def resend_code(self, email: str) -> dict[str, str]:
         """Where a new code went; an unknown email gets the same answer as a known one."""
         try:
-            return _delivery(self._idp.resend_confirmation_code(ClientId=self.client_id, Username=email))
+            self._idp.resend_confirmation_code(ClientId=self.client_id, Username=email)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in _UNKNOWN_LOGIN:
-                return {"medium": "email", "destination": ""}
-            _raise(exc, "resend")
+            if exc.response.get("Error", {}).get("Code") not in _UNKNOWN_LOGIN:
+                _raise(exc, "resend")
+        return _sent_to(email)
 
     def login(self, email: str, password: str) -> dict[str, Any]:
         response = self._call("login", "initiate_auth", ClientId=self.client_id, AuthFlow="USER_PASSWORD_AUTH",
@@ -118,12 +125,13 @@ class CognitoUsers:
         self._call("logout", "global_sign_out", AccessToken=access_token)
 
     def forgot_password(self, email: str) -> dict[str, str]:
+        """Where the reset code went; an unknown email gets the same answer as a known one."""
         try:
-            return _delivery(self._idp.forgot_password(ClientId=self.client_id, Username=email))
+            self._idp.forgot_password(ClientId=self.client_id, Username=email)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in _UNKNOWN_LOGIN:
-                return {"medium": "email", "destination": ""}  # same answer for unknown emails
-            _raise(exc, "forgot")
+            if exc.response.get("Error", {}).get("Code") not in _UNKNOWN_LOGIN:
+                _raise(exc, "forgot")
+        return _sent_to(email)
 
     def reset_password(self, email: str, code: str, password: str) -> None:
         """A code for an email with no account is answered like a wrong code: no one learns who has an account."""

@@ -198,8 +198,9 @@ def test_signed_out_authenticated_operations_answer_401(case: schemathesis.Case,
 
 def test_resend_code_answers_known_and_unknown_emails_alike(account: Account) -> None:
     known = account.api.call("POST", "/auth/resend-code", {"email": account.mate_email})
-    unknown = account.api.call("POST", "/auth/resend-code", {"email": "nobody@fuzz.example"})
+    unknown = account.api.call("POST", "/auth/resend-code", {"email": f"{account.mate_email[0]}nobody@fuzz.example"})
     assert known.status_code == unknown.status_code == 200, (known.data, unknown.data)
+    assert known.data == unknown.data  # the masked address is made from the one asked about, account or not
 
 
 def test_reset_password_for_an_unknown_email_is_answered_like_a_wrong_code(account: Account) -> None:
