@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.ingest import limits
@@ -26,6 +26,10 @@ LOADED = "loaded"                       # batch committed; summary and quality r
 FAILED = "failed"                       # could not be used; ``error`` says why and what to do
 STATUSES = (WAITING_FOR_FILE, NEEDS_MAPPING, QUEUED, INGESTING, LOADED, FAILED)
 _JSON_FIELDS = ("headers", "proposal", "mapping", "summary", "quality", "error", "preview")
+# A worker killed mid-load (a Lambda timeout, 900 s) raises nothing: SQS redelivers after its visibility timeout
+# (960 s) up to 3 times, each attempt rewriting the record, then parks the message on the dead-letter queue. An
+# upload queued or loading with no change for longer than all of that will not finish on its own.
+STALLED_AFTER = timedelta(hours=1)
 
 
 def now_iso() -> str:
@@ -56,11 +60,22 @@ class Upload:
     batch_id: str = ""
     rejects_key: str = ""
 
-    def public(self) -> dict[str, Any]:
-        """What the API shows: everything but S3 keys."""
+    def public(self, now: datetime | None = None) -> dict[str, Any]:
+        """What the API shows: everything but S3 keys, and a load that can no longer finish as failed."""
         shown = {k: v for k, v in asdict(self).items() if k not in ("tenant_id", "key", "rejects_key")}
+        if self.stalled(now):
+            shown["status"] = FAILED
+            shown["error"] = {"code": "ingest_stalled", "message": (
+                "Loading this file stopped without finishing (no progress for an hour). Upload it again; if that "
+                f"happens again, tell support the reference {self.upload_id}.")}
         shown["has_rejects"] = bool(self.rejects_key)
         return shown
+
+    def stalled(self, now: datetime | None = None) -> bool:
+        """Queued or loading with no change past ``STALLED_AFTER``: it will not finish on its own. Only what the
+        API shows changes (the worker still loads a late redelivery, and a success overwrites the record)."""
+        idle = (now or datetime.now(UTC)) - datetime.fromisoformat(self.updated_at)
+        return self.status in (QUEUED, INGESTING) and idle >= STALLED_AFTER
 
 
 class UploadStore:
