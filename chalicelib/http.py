@@ -1,7 +1,6 @@
 """The HTTP edge: correlation ids, errors turned into responses in one place, request body parsing."""
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -9,8 +8,9 @@ import pydantic
 from chalice import Response
 from chalice.app import Request
 
-from chalicelib import errors, logs
+from chalicelib import errors, jsonbody, logs
 from chalicelib.config import get_settings
+from chalicelib.jsonbody import MAX_JSON_BYTES
 
 Model = TypeVar("Model", bound=pydantic.BaseModel)
 
@@ -66,28 +66,14 @@ def _normalise(response: Response, correlation_id: str = "") -> Response:
     return response
 
 
-MAX_JSON_BYTES = 1024 * 1024  # the largest JSON body a route takes (an Explore filter list fits many times)
-MAX_JSON_DEPTH = 32
-MAX_JSON_ITEMS = 100_000
-
-
 def parse_body(request: Request, model: type[Model], max_bytes: int = MAX_JSON_BYTES) -> Model:
     """The JSON body validated against ``model``; raises BadJson or ValidationFailed with field details.
 
-    The body is bounded before it is believed: its size (413), how deep it nests and how many values it
-    holds (400), so a hostile body costs a refusal, not a RecursionError or a long parse.
+    The body is bounded before it is believed (:mod:`chalicelib.jsonbody`): its size (413), its encoding, how
+    deep it nests and how many values it holds (400), so a hostile body costs a refusal, not a RecursionError
+    or a long parse.
     """
-    raw = request.raw_body or b""
-    if len(raw) > max_bytes:
-        raise errors.BodyTooLarge(f"The request body is {len(raw):,} bytes; this route takes at most "
-                                  f"{max_bytes:,}.")
-    try:
-        data = json.loads(raw) if raw.strip() else {}
-    except RecursionError:
-        raise errors.BadJson(f"The JSON body nests too deep; at most {MAX_JSON_DEPTH} levels.") from None
-    except (ValueError, UnicodeDecodeError):
-        raise errors.BadJson() from None
-    _check_shape(data)
+    data = jsonbody.load(request.raw_body or b"", max_bytes, empty={})
     if not isinstance(data, dict):
         raise errors.BadJson("The request body must be a JSON object.")
     try:
@@ -97,20 +83,6 @@ def parse_body(request: Request, model: type[Model], max_bytes: int = MAX_JSON_B
                     "problem": e["msg"].removeprefix("Value error, ")}  # our validators' own sentences
                    for e in exc.errors()]
         raise errors.ValidationFailed(details=details) from None
-
-
-def _check_shape(data: Any) -> None:
-    """Refuse JSON nested deeper than MAX_JSON_DEPTH or holding more than MAX_JSON_ITEMS values (no recursion)."""
-    pending, items = [(data, 1)], 0
-    while pending:
-        value, depth = pending.pop()
-        items += 1
-        if depth > MAX_JSON_DEPTH:
-            raise errors.BadJson(f"The JSON body nests too deep; at most {MAX_JSON_DEPTH} levels.")
-        if items > MAX_JSON_ITEMS:
-            raise errors.BadJson(f"The JSON body holds too many values; at most {MAX_JSON_ITEMS:,}.")
-        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
-        pending.extend((child, depth + 1) for child in children)
 
 
 def query_int(request: Request, name: str, default: int, low: int, high: int) -> int:

@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from chalicelib import errors
+from chalicelib.ingest.bounded import LineBound
 from chalicelib.ingest.table_stream import TableStream, as_text, clean_headers, json_text, text_frame
 
 _CSV_BLOCK_BYTES = 1 << 22     # 4 MiB: 3x faster than 1 MiB (fewer tables to re-cut and convert); bounds memory
@@ -155,8 +156,17 @@ class _RowNumbers:
         return pd.Index(np.setdiff1d(np.arange(start, end), gaps) - 2)
 
 
+def _line_too_long(limit: int) -> Any:
+    def refuse(line: int) -> errors.UnreadableFile:
+        return errors.UnreadableFile(
+            f"Line {line:,} of the file is longer than {limit:,} bytes, so it cannot be a row of a table. Check that "
+            "the file is text with one row per line (and that no quote (\") was opened and never closed), or "
+            "split the data into shorter rows, and upload it again.", code="line_too_long")
+    return refuse
+
+
 def read_csv(stream: BinaryIO, text: str, encoding: str, chunk_rows: int, details: dict[str, Any],
-              prefer_tab: bool, passthrough: bool) -> TableStream:
+             prefer_tab: bool, passthrough: bool, max_line_bytes: int) -> TableStream:
     delimiter = _sniff_delimiter(text, prefer_tab)
     details["delimiter"] = delimiter
     details["blank_rows"] = 0
@@ -172,7 +182,8 @@ def read_csv(stream: BinaryIO, text: str, encoding: str, chunk_rows: int, detail
 
     # Fast path: pyarrow reads UTF-8 bytes itself. Anything else, or a BOM'd file whose start is not valid UTF-8,
     # is re-encoded in Python first.
-    source = stream if passthrough else _Utf8Reader(stream, encoding)
+    source = LineBound(stream if passthrough else _Utf8Reader(stream, encoding),  # type: ignore[arg-type]
+                       max_line_bytes, _line_too_long(max_line_bytes))
     header = next(csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=delimiter), [])
     reader = pa_csv.open_csv(
         source,
@@ -239,21 +250,24 @@ def _rechunk(tables: Iterable[pa.Table], rows: int) -> Iterator[pa.Table]:
 
 # --- JSON Lines ----------------------------------------------------------------------------------------------
 
-def _json_lines(stream: BinaryIO, encoding: str) -> Iterator[tuple[int, str]]:
+def _json_lines(stream: BinaryIO, encoding: str, max_line_bytes: int) -> Iterator[tuple[int, str]]:
     stream.seek(0)
-    text = io.TextIOWrapper(stream, encoding=encoding, errors=_codec_errors(encoding), newline=None)
+    bounded = io.BufferedReader(LineBound(stream, max_line_bytes, _line_too_long(max_line_bytes)))
+    text = io.TextIOWrapper(bounded, encoding=encoding, errors=_codec_errors(encoding), newline=None)
     try:
         for number, line in enumerate(text, start=1):
             if line.strip():
                 yield number, line
     finally:
         text.detach()
+        bounded.detach()
 
 
-def read_jsonl(stream: BinaryIO, encoding: str, chunk_rows: int, details: dict[str, Any]) -> TableStream:
+def read_jsonl(stream: BinaryIO, encoding: str, chunk_rows: int, details: dict[str, Any],
+               max_line_bytes: int) -> TableStream:
     """Two passes: the first collects every key (the header), the second yields rows."""
     keys: dict[str, None] = {}
-    for _, line in _json_lines(stream, encoding):
+    for _, line in _json_lines(stream, encoding, max_line_bytes):
         try:
             record = json.loads(line)
         except ValueError:
@@ -265,15 +279,15 @@ def read_jsonl(stream: BinaryIO, encoding: str, chunk_rows: int, details: dict[s
                                     "line, like {\"order_id\": \"1001\", \"amount\": 9.5}.")
     names, columns = list(keys), clean_headers(keys)
     malformed: list[dict[str, Any]] = []
-    chunks = _jsonl_chunks(stream, encoding, names, columns, chunk_rows, malformed)
+    chunks = _jsonl_chunks(stream, encoding, names, columns, chunk_rows, malformed, max_line_bytes)
     return TableStream(columns, "jsonl", details, chunks, malformed)
 
 
 def _jsonl_chunks(stream: BinaryIO, encoding: str, keys: list[str], columns: list[str], chunk_rows: int,
-                  malformed: list[dict[str, Any]]) -> Iterator[pd.DataFrame]:
+                  malformed: list[dict[str, Any]], max_line_bytes: int) -> Iterator[pd.DataFrame]:
     rows: list[list[str | None]] = []
     index: list[int] = []
-    for number, line in _json_lines(stream, encoding):
+    for number, line in _json_lines(stream, encoding, max_line_bytes):
         try:
             record = json.loads(line)
         except ValueError as exc:

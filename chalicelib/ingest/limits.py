@@ -9,6 +9,7 @@ three times (``headers``, ``proposal``, ``mapping``) 3 × 64 KB, preview 64 KB, 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -31,6 +32,25 @@ TEXT_CHARS = 500
 SHOWN_BYTES = 32 * 1024           # the summary, the quality report, each as stored
 DETAILS_BYTES = 24 * 1024         # an error's details together
 RECORD_BYTES = 390 * 1024         # DynamoDB refuses items over 400 KB
+
+
+@dataclass(frozen=True)
+class ReadBounds:
+    """How far a file may stretch as it is read; tests (and a tenant with odd files) pass their own.
+
+    A compressed file may inflate to ``max_expansion`` times its size, and always to ``expansion_floor`` bytes
+    (a small, very repetitive export is not a bomb), never past ``max_expanded_bytes``. A line longer than
+    ``max_line_bytes`` is no row of a table: it is refused as soon as it is seen, never held in memory.
+    """
+
+    max_line_bytes: int = 16 * 1024 * 1024
+    max_expansion: int = 100
+    expansion_floor: int = 64 * 1024 * 1024
+    max_expanded_bytes: int = 20 * 1024 ** 3
+
+    def expanded_budget(self, compressed_bytes: int) -> int:
+        """The most bytes a compressed file of ``compressed_bytes`` may inflate to."""
+        return min(self.max_expanded_bytes, max(self.expansion_floor, self.max_expansion * compressed_bytes))
 
 
 class RecordTooLarge(ValueError):

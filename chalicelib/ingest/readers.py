@@ -15,6 +15,7 @@ import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any, BinaryIO
 
@@ -22,7 +23,9 @@ import pandas as pd
 import pyarrow as pa
 
 from chalicelib import errors
+from chalicelib.ingest.bounded import ExpansionBound
 from chalicelib.ingest.delimited import decode_head, detect_encoding, read_csv, read_jsonl, valid_utf8
+from chalicelib.ingest.limits import ReadBounds
 from chalicelib.ingest.table_stream import TableStream
 from chalicelib.ingest.workbooks import read_parquet, read_xlsx
 
@@ -37,17 +40,42 @@ _READ_ERRORS = (pa.ArrowException, OSError, EOFError, zlib.error, zipfile.BadZip
                 IndexError, TypeError, UnicodeError, csv.Error, RecursionError)
 
 
-def open_table(fileobj: BinaryIO, filename: str, chunk_rows: int = 100_000) -> TableStream:
+@dataclass(frozen=True)
+class _Reading:
+    """What every level of a (possibly compressed) file is read with."""
+
+    chunk_rows: int
+    bounds: ReadBounds
+    size: int       # the file as stored: what compression ratios are measured against
+    budget: int     # the most bytes any decompressed level may hold
+
+    def refuse(self, name: str, declared: int | None = None) -> errors.FileTooLarge:
+        found = (f"declares {declared:,} bytes uncompressed" if declared is not None
+                 else f"inflates past {self.budget:,} bytes")
+        return errors.FileTooLarge(
+            f"{name} {found} from {self.size:,} bytes compressed; SalesLens reads a compressed file that expands "
+            f"at most {self.bounds.max_expansion}× (and to at most {self.budget:,} bytes for this one). This looks "
+            "like a decompression bomb, not an export: upload the table itself, or split it into smaller files.",
+            code="archive_too_large")
+
+
+def open_table(fileobj: BinaryIO, filename: str, chunk_rows: int = 100_000,
+               bounds: ReadBounds | None = None) -> TableStream:
     """Open an uploaded file of any supported format; raise a user-facing error if it cannot be read.
 
     The first rows are read straight away, so an empty or unreadable file fails here rather than
-    half-way through an ingestion.
+    half-way through an ingestion. ``bounds`` limits what compressed levels inflate to and how long a line may
+    be (:class:`~chalicelib.ingest.limits.ReadBounds`), checked as the file streams.
     """
     if chunk_rows < 1:
         raise ValueError("chunk_rows must be positive")
     name = PurePosixPath(filename or "upload").name
+    bounds = bounds or ReadBounds()
     try:
-        stream = _open(_seekable(fileobj), name, chunk_rows, {}, depth=0)
+        seekable = _seekable(fileobj)
+        size = seekable.seek(0, 2) - seekable.seek(0)
+        reading = _Reading(chunk_rows, bounds, size, bounds.expanded_budget(size))
+        stream = _open(seekable, name, reading, {}, depth=0)
         stream._source = _guarded(stream._source, name)
         if not stream._fill(1):
             raise _no_rows(stream)
@@ -64,6 +92,11 @@ def _unreadable(name: str, exc: BaseException) -> errors.UnreadableFile:
         return errors.UnreadableFile(
             f"{name}: part of the file is not valid UTF-8 text although its start is. Save or export it again "
             "as 'CSV UTF-8' and upload it again.")
+    if "straddl" in reason:  # pyarrow met a row longer than its block: no table row is that long
+        return errors.UnreadableFile(
+            f"{name} has a row longer than a few megabytes, so it cannot be a row of a table. Check that the file "
+            "is text with one row per line (and that no quote (\") was opened and never closed), then upload it "
+            "again.", code="line_too_long")
     return errors.UnreadableFile(f"{name} could not be read as a table ({reason}). Check that the file is "
                                  "complete and was exported as CSV, Excel (.xlsx), JSON Lines or Parquet.")
 
@@ -109,7 +142,7 @@ def _peek(stream: BinaryIO, size: int) -> bytes:
     return head
 
 
-def _open(stream: BinaryIO, name: str, chunk_rows: int, details: dict[str, Any], depth: int) -> TableStream:
+def _open(stream: BinaryIO, name: str, reading: _Reading, details: dict[str, Any], depth: int) -> TableStream:
     if depth > 2:
         raise errors.UnreadableFile("The file is compressed more than twice over. Upload it compressed once.")
     head = _peek(stream, _HEAD_BYTES)
@@ -119,12 +152,15 @@ def _open(stream: BinaryIO, name: str, chunk_rows: int, details: dict[str, Any],
                                     "then upload it.")
     if head[:2] == b"\x1f\x8b":
         inner = name[:-3] if name.lower().endswith(".gz") else name
-        return _open(gzip.GzipFile(fileobj=stream, mode="rb"), inner, chunk_rows,
-                     {**details, "compression": "gzip"}, depth + 1)
+        if depth == 0 and _gzip_declared(stream) > reading.budget:
+            raise reading.refuse(name, _gzip_declared(stream))
+        inflated = ExpansionBound(gzip.GzipFile(fileobj=stream, mode="rb"), reading.budget,
+                                  lambda: reading.refuse(name))
+        return _open(inflated, inner, reading, {**details, "compression": "gzip"}, depth + 1)  # type: ignore[arg-type]
     if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
-        return _open_zip(stream, name, chunk_rows, details, depth)
+        return _open_zip(stream, name, reading, details, depth)
     if head[:4] == b"PAR1":
-        return read_parquet(stream, chunk_rows, details)
+        return read_parquet(stream, reading.chunk_rows, details)
     for magic, what in _BINARY_MAGIC.items():
         if head.startswith(magic):
             hint = " Open it in Excel and save it as .xlsx or CSV." if "Excel" in what else ""
@@ -145,17 +181,35 @@ def _open(stream: BinaryIO, name: str, chunk_rows: int, details: dict[str, Any],
                                      + errors.UnsupportedFile.default_message)
     text = decode_head(head, encoding, at_eof=len(head) < _HEAD_BYTES)
     if _EXTENSIONS.get(ext) == "jsonl" or (ext not in _EXTENSIONS and text.lstrip().startswith("{")):
-        return read_jsonl(stream, encoding, chunk_rows, {**details, "encoding": encoding})
+        return read_jsonl(stream, encoding, reading.chunk_rows, {**details, "encoding": encoding},
+                          reading.bounds.max_line_bytes)
     passthrough = encoding.startswith("utf-8") and valid_utf8(head, at_eof=len(head) < _HEAD_BYTES)
-    return read_csv(stream, text, encoding, chunk_rows, {**details, "encoding": encoding},
-                     prefer_tab=_EXTENSIONS.get(ext) == "tsv", passthrough=passthrough)
+    return read_csv(stream, text, encoding, reading.chunk_rows, {**details, "encoding": encoding},
+                    prefer_tab=_EXTENSIONS.get(ext) == "tsv", passthrough=passthrough,
+                    max_line_bytes=reading.bounds.max_line_bytes)
 
 
-def _open_zip(stream: BinaryIO, name: str, chunk_rows: int, details: dict[str, Any], depth: int) -> TableStream:
+def _gzip_declared(stream: BinaryIO) -> int:
+    """The uncompressed size a gzip file's trailer declares (modulo 4 GiB, and the last member's only: the
+    streaming bound catches a file that lies; this catches the plain bomb before a byte is inflated)."""
+    start = stream.tell()
+    try:
+        stream.seek(-4, 2)
+        return int.from_bytes(stream.read(4), "little")
+    except OSError:
+        return 0
+    finally:
+        stream.seek(start)
+
+
+def _open_zip(stream: BinaryIO, name: str, reading: _Reading, details: dict[str, Any], depth: int) -> TableStream:
     archive = zipfile.ZipFile(stream)
     names = archive.namelist()
+    declared = sum(info.file_size for info in archive.infolist())
+    if declared > reading.budget:  # the sizes zipfile itself stops inflating at
+        raise reading.refuse(name, declared)
     if "xl/workbook.xml" in names:
-        return read_xlsx(stream, chunk_rows, details)
+        return read_xlsx(stream, reading.chunk_rows, details)
     if "[Content_Types].xml" in names or "mimetype" in names:
         raise errors.UnsupportedFile(f"{name} is a Word, PowerPoint or OpenDocument file, not a table. "
                                      + errors.UnsupportedFile.default_message)
@@ -171,5 +225,6 @@ def _open_zip(stream: BinaryIO, name: str, chunk_rows: int, details: dict[str, A
             f"{name} holds {len(members)} files ({', '.join(members[:10])}). Upload one table per zip file, "
             "or upload the files one by one.", details=[{"file": n} for n in members])
     member = members[0]
-    return _open(archive.open(member), PurePosixPath(member).name, chunk_rows,
+    inflated = ExpansionBound(archive.open(member), reading.budget, lambda: reading.refuse(name))  # type: ignore[arg-type]
+    return _open(inflated, PurePosixPath(member).name, reading,  # type: ignore[arg-type]
                  {**details, "compression": "zip", "member": member}, depth + 1)

@@ -56,6 +56,7 @@ class IngestionService:
     max_bytes: int
     url_ttl_seconds: int
     overviews: AnswerCache = field(default_factory=lambda: AnswerCache(max_entries=1000))  # per tenant + lake version
+    read_bounds: limits.ReadBounds = field(default_factory=limits.ReadBounds)  # archive expansion, line length
 
     # -- the portal door --------------------------------------------------------------------
     def create_upload(self, ctx: TenantContext, filename: str, size: int, dataset: str) -> dict[str, Any]:
@@ -135,7 +136,7 @@ class IngestionService:
     def _read(self, upload: Upload) -> Upload:
         try:
             with self._download(upload.key) as file:
-                stream = open_table(file, upload.filename)
+                stream = open_table(file, upload.filename, bounds=self.read_bounds)
                 self._describe(upload, stream)
         except errors.SalesLensError as exc:
             return self._fail(upload, exc)
@@ -193,7 +194,7 @@ class IngestionService:
         try:
             mapping = ColumnMapping.from_dict(upload.mapping)
             with self._download(upload.key) as file:
-                stream = open_table(file, upload.filename)
+                stream = open_table(file, upload.filename, bounds=self.read_bounds)
                 result = self._load(ctx, upload.dataset, stream, mapping, upload.source, upload.upload_id)
         except errors.SalesLensError as exc:
             return self._fail(upload, exc)

@@ -174,6 +174,9 @@ REFUND_TOPIC = "refunds/create"
 _CHANNELS = {"web": "online", "pos": "store", "iphone": "mobile app", "android": "mobile app",
              "shopify_draft_order": "draft order"}
 Id = Annotated[str, BeforeValidator(_text)]
+# Bounded, or "1e999999999" (valid JSON, a valid Decimal) would be written out digit by digit: a gigabyte string.
+Money = Annotated[Decimal, Field(max_digits=24, allow_inf_nan=False)]
+Quantity = Annotated[int, Field(ge=-1_000_000_000, le=1_000_000_000)]
 
 
 class _Shopify(BaseModel):
@@ -191,7 +194,7 @@ class _Address(_Shopify):
 
 
 class _Discount(_Shopify):
-    amount: Decimal
+    amount: Money
 
 
 class _LineItem(_Shopify):
@@ -200,11 +203,11 @@ class _LineItem(_Shopify):
     variant_id: Id | None = None
     title: str = ""
     variant_title: str | None = None
-    quantity: int
-    price: Decimal
+    quantity: Quantity
+    price: Money
     vendor: str | None = None
     product_type: str | None = None
-    total_discount: Decimal | None = None
+    total_discount: Money | None = None
     discount_allocations: list[_Discount] = []
 
 
@@ -223,8 +226,8 @@ class _Order(_Shopify):
 
 
 class _RefundLine(_Shopify):
-    quantity: int
-    subtotal: Decimal | None = None
+    quantity: Quantity
+    subtotal: Money | None = None
     line_item: _LineItem
 
 

@@ -1,19 +1,20 @@
 """A webhook delivery from raw bytes to buffered rows: verify, deduplicate, adapt, buffer.
 
-The order matters: the signature is checked on the exact bytes received, before anything is parsed;
-the tenant comes from the key id, never from the body; the idempotency claims (the signed content, then
-the client's key) come before any write.
+The order matters: the body's size is bounded, then the signature is checked on the exact bytes received,
+before anything is parsed; the tenant comes from the key id, never from the body; the idempotency claims
+(the signed content, then the client's key) come before any write. A refused delivery that names a live key
+is counted on that key, with its answer, for the company's owners to see (``GET /webhook-secrets``).
 """
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from chalicelib import errors, logs
+from chalicelib import errors, jsonbody, logs
 from chalicelib.auth.permissions import TenantContext
 from chalicelib.errors import BadSignature
 from chalicelib.webhooks import adapters, signing
@@ -25,6 +26,7 @@ from chalicelib.webhooks.secrets import LiveKey, WebhookKeys
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 SHOPIFY_WEBHOOK_ID_HEADER = "X-Shopify-Webhook-Id"
 SHOPIFY_TOPIC_HEADER = "X-Shopify-Topic"
+MAX_BODY_BYTES = 4 * 1024 * 1024  # 1000 generic records, or one large Shopify order, fit many times over
 
 
 @dataclass(frozen=True)
@@ -45,13 +47,17 @@ class Webhooks:
 
     def receive_records(self, headers: Mapping[str, str], body: bytes) -> Delivery:
         """``POST /v1/ingest/records``: SalesLens-signed generic records."""
-        signed = signing.read_headers(headers)
-        signing.check_timestamp(signed.timestamp, self.clock())
-        key = self._live(signed.key_id, f"{signing.KEY_ID_HEADER} '{signed.key_id[:40]}'")
-        signing.verify(signed, body, key.secrets)
-        idempotency_key = check_key(signing.header(headers, IDEMPOTENCY_HEADER), IDEMPOTENCY_HEADER)
-        return self._accept(key, "records", idempotency_key, signing.signed_string(signed.timestamp, body), body,
-                            adapters.generic_records)
+        key_id = signing.header(headers, signing.KEY_ID_HEADER)
+        key = self._lookup(key_id)
+        with self._recorded(key):
+            _check_size(body)
+            signed = signing.read_headers(headers)
+            signing.check_timestamp(signed.timestamp, self.clock())
+            key = self._known(key, f"{signing.KEY_ID_HEADER} '{key_id[:40]}'")
+            signing.verify(signed, body, key.secrets)
+            idempotency_key = check_key(signing.header(headers, IDEMPOTENCY_HEADER), IDEMPOTENCY_HEADER)
+            return self._accept(key, "records", idempotency_key, signing.signed_string(signed.timestamp, body), body,
+                                adapters.generic_records)
 
     def receive_shopify(self, headers: Mapping[str, str], query: Mapping[str, str], body: bytes) -> Delivery:
         """``POST /v1/ingest/shopify/orders?key=<key_id>``: Shopify's own HMAC over the body."""
@@ -59,20 +65,45 @@ class Webhooks:
         if not key_id:
             raise BadSignature("Missing query parameter ?key=<key_id>: Shopify cannot send custom headers, so "
                                "the webhook URL must name the SalesLens key, e.g. /v1/ingest/shopify/orders?key=whk_…")
-        key = self._live(key_id, f"?key= '{key_id[:40]}'")
-        signing.verify_shopify(signing.header(headers, signing.SHOPIFY_HMAC_HEADER), body, key.secrets)
-        webhook_id = check_key(signing.header(headers, SHOPIFY_WEBHOOK_ID_HEADER), SHOPIFY_WEBHOOK_ID_HEADER)
-        topic = signing.header(headers, SHOPIFY_TOPIC_HEADER)
-        return self._accept(key, "shopify", webhook_id, body, body,  # Shopify signs the body alone
-                            lambda payload: adapters.shopify_order(payload, topic))
+        key = self._lookup(key_id)
+        with self._recorded(key):
+            _check_size(body)
+            key = self._known(key, f"?key= '{key_id[:40]}'")
+            signing.verify_shopify(signing.header(headers, signing.SHOPIFY_HMAC_HEADER), body, key.secrets)
+            webhook_id = check_key(signing.header(headers, SHOPIFY_WEBHOOK_ID_HEADER), SHOPIFY_WEBHOOK_ID_HEADER)
+            topic = signing.header(headers, SHOPIFY_TOPIC_HEADER)
+            return self._accept(key, "shopify", webhook_id, body, body,  # Shopify signs the body alone
+                                lambda payload: adapters.shopify_order(payload, topic))
 
-    def _live(self, key_id: str, named: str) -> LiveKey:
-        key = self.keys.live(key_id)
+    def _lookup(self, key_id: str) -> LiveKey | None:
+        key = self.keys.live(key_id) if key_id else None
+        if key is not None:
+            logs.bind(tenant_id=key.tenant_id)
+        return key
+
+    @staticmethod
+    def _known(key: LiveKey | None, named: str) -> LiveKey:
         if key is None:
             raise BadSignature(f"Unknown key: {named} is not an active webhook key (never created, or revoked). "
                                "Create one with POST /webhook-secrets.")
-        logs.bind(tenant_id=key.tenant_id)
         return key
+
+    @contextmanager
+    def _recorded(self, key: LiveKey | None) -> Iterator[None]:
+        """Record a refusal on the key it names, where its owners see it (``GET /webhook-secrets``).
+
+        A delivery naming no live key has no company to tell; it is in the request log only. Recording never
+        changes the answer: if it fails, the sender still gets the refusal.
+        """
+        try:
+            yield
+        except errors.SalesLensError as exc:
+            if key is not None:
+                try:
+                    self.keys.record_refusal(key, exc.status, exc.code, exc.message)
+                except Exception:
+                    logs.logger.exception("webhook refusal not recorded", extra={"key_id": key.key_id})
+            raise
 
     def _accept(self, key: LiveKey, route: str, idempotency_key: str, signed: bytes, body: bytes,
                 adapt: Callable[[Any], pd.DataFrame]) -> Delivery:
@@ -116,7 +147,13 @@ class Webhooks:
 
 
 def parse_json(body: bytes) -> Any:
-    try:
-        return json.loads(body) if body.strip() else None
-    except (ValueError, UnicodeDecodeError):
-        raise errors.BadJson() from None
+    """The delivery's JSON, bounded as every JSON body is (:mod:`chalicelib.jsonbody`); ``None`` when blank."""
+    return jsonbody.load(body, MAX_BODY_BYTES)
+
+
+def _check_size(body: bytes) -> None:
+    """Refused before any signature work: a body over the limit is never hashed or parsed."""
+    if len(body) > MAX_BODY_BYTES:
+        raise errors.BodyTooLarge(f"The request body is {len(body):,} bytes; a webhook delivery takes at most "
+                                  f"{MAX_BODY_BYTES:,}. Send at most {adapters.MAX_RECORDS:,} records per call, or "
+                                  "split the batch.")

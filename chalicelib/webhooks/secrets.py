@@ -2,7 +2,8 @@
 
 Item layout (pk / sk):
   TENANT#<tid>     / WEBHOOKKEY#<kid>   name, hint, KMS ciphertext of the secret (and of the previous
-                                        one with ``previous_expires_at`` while a rotation is in grace)
+                                        one with ``previous_expires_at`` while a rotation is in grace);
+                                        ``refused_count`` and the last refused delivery's answer
   WEBHOOKKEY#<kid> / META               ``tenant_id``: lets a signed request name its key, never its tenant
 
 Each request reads both items (two consistent reads), so a revocation or rotation applies to the
@@ -35,6 +36,7 @@ CACHE_SECONDS = 300
 MAX_KEYS = 20
 _KEY_ID = re.compile(r"whk_[0-9a-f]{20}")
 _CACHE_LIMIT = 1024
+REFUSAL_MESSAGE_CHARS = 500
 
 
 def key_pk(key_id: str) -> str:
@@ -64,7 +66,18 @@ def _public(item: dict[str, Any], now: float) -> dict[str, Any]:
     return {"key_id": item["key_id"], "name": item["name"], "created_at": item["created_at"],
             "created_by": item.get("created_by", ""), "rotated_at": item.get("rotated_at"),
             "secret_hint": f"…{item['hint']}",
-            "previous_expires_at": iso(float(item["previous_expires_at"])) if in_grace else None}
+            "previous_expires_at": iso(float(item["previous_expires_at"])) if in_grace else None,
+            "refusals": _refusals(item)}
+
+
+def _refusals(item: dict[str, Any]) -> dict[str, Any] | None:
+    """How many deliveries signed with this key were refused, and the last one's answer: the owner's view of a
+    sender that keeps failing (a wrong secret, a skewed clock, a malformed body)."""
+    if not item.get("refused_count"):
+        return None
+    return {"count": int(item["refused_count"]), "last_at": item.get("last_refused_at"),
+            "last_status": int(item.get("last_refused_status", 0)), "last_code": item.get("last_refused_code"),
+            "last_message": item.get("last_refused_message")}
 
 
 def _blob(value: str) -> bytes:
@@ -159,6 +172,22 @@ class WebhookKeys:
         if item.get("previous_ct") and float(item.get("previous_expires_at", 0)) > now:
             found.append(self._decrypt(tenant_id, key_id, _blob(item["previous_ct"])))
         return LiveKey(tenant_id, key_id, tuple(found))
+
+    def record_refusal(self, key: LiveKey, status: int, code: str, message: str) -> None:
+        """Count a refused delivery signed with ``key`` and keep its answer (one item per key, never a log per
+        delivery: a flood of forged requests costs one write each, not the table). A key revoked meanwhile
+        stays gone."""
+        values = {":one": 1, ":at": iso(self._clock()), ":status": status, ":code": code[:40],
+                  ":message": message[:REFUSAL_MESSAGE_CHARS]}
+        try:
+            self._db.update_item(
+                TableName=self._table, Key=to_item({"pk": tenant_pk(key.tenant_id), "sk": key_pk(key.key_id)}),
+                UpdateExpression="ADD refused_count :one SET last_refused_at = :at, last_refused_status = :status, "
+                                 "last_refused_code = :code, last_refused_message = :message",
+                ConditionExpression="attribute_exists(pk)", ExpressionAttributeValues=to_item(values))
+        except ClientError as exc:
+            if not is_conditional_failure(exc):
+                raise
 
     # -- plumbing -------------------------------------------------------------------------------
     def _encrypt(self, tenant_id: str, key_id: str, secret: str) -> str:
