@@ -9,13 +9,15 @@ three times (``headers``, ``proposal``, ``mapping``) 3 × 64 KB, preview 64 KB, 
 from __future__ import annotations
 
 import json
+import numbers
 from dataclasses import dataclass
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors
 from chalicelib.ingest.filenames import display_name
+
+if TYPE_CHECKING:  # the API's request models read the bounds below without importing pandas
+    import pandas as pd
 
 MAX_COLUMNS = 1000
 MAX_HEADER_CHARS = 256
@@ -92,7 +94,7 @@ def check_values(sample: pd.DataFrame) -> None:
         lengths = sample[column].map(lambda value: len(value) if isinstance(value, str) else 0)
         if len(lengths) and lengths.max() > MAX_VALUE_CHARS:
             at = lengths.idxmax()
-            row = int(at) + 2 if pd.api.types.is_integer(at) else at  # chunk index = row number - 2
+            row = int(at) + 2 if isinstance(at, numbers.Integral) else at  # chunk index = row number - 2
             raise errors.UnreadableFile(
                 f"Row {row}, column '{clip(str(column), 80)}' holds a value of {lengths.max():,} characters; "
                 f"a value can be at most {MAX_VALUE_CHARS:,}. This usually means a quote (\") was opened and "

@@ -5,13 +5,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints
 
+from chalicelib.ingest import limits
 from chalicelib.tenancy import feedback
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Email = Annotated[EmailStr, BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v)]
 Password = Annotated[str, Field(min_length=1, max_length=256)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-Role = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True)]
+Role = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=32)]
 
 
 class Body(BaseModel):
@@ -91,20 +92,22 @@ class FeedbackNote(Body):
 class NewUpload(Body):
     filename: str = Field(min_length=1, max_length=255)
     size: int = Field(ge=1, description="bytes")
-    dataset: str = "transactions"
+    dataset: str = Field("transactions", max_length=64)
 
 
 class MappingChoice(Body):
-    columns: dict[str, str] = Field(description="canonical column → the file's header")
+    columns: dict[Annotated[str, StringConstraints(max_length=64)],
+                  Annotated[str, StringConstraints(max_length=limits.MAX_HEADER_CHARS)]] = Field(
+        description="canonical column → the file's header", max_length=limits.MAX_COLUMNS)
 
 
-Cell = str | float | int | None
+Cell = Annotated[str, StringConstraints(max_length=limits.MAX_VALUE_CHARS)] | float | int | None
 
 
 class ManualTransaction(Body):
     """One sale typed into the portal; the same cleaning rules as files apply."""
 
-    ts: str = Field(min_length=1)
+    ts: str = Field(min_length=1, max_length=64)
     order_id: Cell = None
     customer_id: Cell = None
     product_id: Cell = None
