@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint package bench clean system-deps web
+.PHONY: run test test-fast lint package bench clean system-deps run-deps web
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -13,11 +13,17 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-## Debian's chromium for the browser tests (Playwright cannot download browsers here).
-system-deps:
-	@if [ ! -x /usr/bin/chromium ]; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
-	  else echo "Install Debian's chromium (sudo apt-get install chromium) for the browser tests"; exit 1; fi; \
+## Debian packages: chromium for the browser tests (Playwright cannot download browsers here), Pango and fonts for
+## WeasyPrint (report PDFs), poppler-utils (pdftoppm) for the tests that look at PDF pages.
+RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
+system-deps: DEBIAN_PACKAGES = $(TEST_PACKAGES)
+run-deps: DEBIAN_PACKAGES = $(RUN_PACKAGES)
+system-deps run-deps:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "Install Debian's $$missing (sudo apt-get install $$missing)"; exit 1; fi; \
 	fi
 
 ## The portal's browser libraries, pinned in package-lock.json: ECharts and Papa Parse are copied to web/vendor/
@@ -40,7 +46,7 @@ web/vendor/papaparse.min.js: $(NODE_STAMP)
 
 web: $(WEB_VENDOR)
 
-run: $(STAMP) web
+run: $(STAMP) run-deps web
 	$(PY) -m infra.local.stack
 
 test: $(STAMP) system-deps web

@@ -15,6 +15,7 @@ from chalicelib.routes import (
     members,
     openapi,
     preferences,
+    reports,
     results,
     tenant,
     uploads,
@@ -29,7 +30,7 @@ app.api.cors = CORSConfig(allow_origin=get_settings().portal_origin,
 app.register_middleware(http.middleware, "http")
 
 for blueprint in (guard, health, auth, me, preferences, tenant, members, audit, feedback, uploads, webhooks, results,
-                  explore, openapi):
+                  explore, reports, openapi):
     app.register_blueprint(blueprint.bp)
 
 

@@ -37,6 +37,8 @@ class Settings:
     upload_max_bytes: int = 1_073_741_824
     upload_url_ttl_seconds: int = 3600
     explore_max_scan_lines: int = 200_000_000
+    report_url_ttl_seconds: int = 300
+    alert_webhook_allow_loopback: int = 0  # 1 only on the local stack and in tests: alert webhooks to 127.0.0.1
 
     @property
     def cognito_issuer(self) -> str:

@@ -17,6 +17,7 @@ Route = tuple[str, str]
 ModelRef = type[BaseModel] | str
 
 EXPLORE_MODELS = "chalicelib.query.explore_model"
+REPORT_MODELS = "chalicelib.reports.requests"
 
 # Every route that reads its JSON body with parse_body(request, Model).
 BODIES: dict[Route, ModelRef] = {
@@ -44,6 +45,11 @@ BODIES: dict[Route, ModelRef] = {
     ("POST", "/runs"): RunRequest,
     ("POST", "/explore"): f"{EXPLORE_MODELS}:ExploreQuery",
     ("POST", "/explore/rows"): f"{EXPLORE_MODELS}:RowsQuery",
+    ("POST", "/reports"): f"{REPORT_MODELS}:ReportRequest",
+    ("POST", "/report-schedules"): f"{REPORT_MODELS}:ScheduleRequest",
+    ("PUT", "/report-schedules/{schedule_id}"): f"{REPORT_MODELS}:ScheduleRequest",
+    ("PUT", "/alert-settings"): f"{REPORT_MODELS}:AlertSettingsRequest",
+    ("POST", "/unsubscribe"): f"{REPORT_MODELS}:Unsubscribe",
 }
 
 def _int(name: str, low: int, high: int, default: int | None = None, required: bool = False) -> dict[str, Any]:
@@ -73,6 +79,10 @@ QUERY: dict[Route, list[dict[str, Any]]] = {
     ("GET", "/results/{artifact}/csv"): [_RUN],
     ("POST", "/v1/ingest/shopify/orders"): [_text(signing.SHOPIFY_KEY_PARAM, required=True,
                                                   description="the SalesLens webhook key id, whk_…")],
+    ("GET", "/reports"): [_int("limit", 1, 100, 20), _text("next", description="the cursor from the previous page")],
+    ("GET", "/reports/{report_id}"): [_text("format", enum=["json", "html", "pdf"],
+                                            description="json: the record; html: the report; pdf: a download link")],
+    ("GET", "/deliveries"): [_int("limit", 1, 200, 50), _text("next", description="the cursor from the previous page")],
     ("GET", "/explore/values"): [_text("dimension", required=True), _text("q", maxLength=100),
                                  _int("limit", 1, 20, 20)],
 }
@@ -94,6 +104,7 @@ RAW_BODIES: dict[Route, list[dict[str, Any]]] = {
 
 # Success statuses decided at run time (the source has no status_code=<literal> to read).
 STATUS: dict[Route, int] = {
+    ("GET", "/reports/{report_id}"): 200,
     ("POST", "/v1/ingest/records"): 202,
     ("POST", "/v1/ingest/shopify/orders"): 202,
 }

@@ -107,9 +107,29 @@ def explore() -> Any:
                    max_scan_lines=s.explore_max_scan_lines)
 
 
+@lru_cache(maxsize=1)
+def reports() -> Any:
+    """Reports, schedules, alert settings and the delivery log, as the routes use them."""
+    from chalicelib.reports.alert_store import AlertSettingsStore
+    from chalicelib.reports.deliveries import DeliveryLog
+    from chalicelib.reports.schedules import ScheduleStore
+    from chalicelib.reports.service import Reporting
+    from chalicelib.reports.store import ReportFiles, ReportStore
+
+    s, dynamodb = get_settings(), aws.client("dynamodb")
+    return Reporting(reports=ReportStore(dynamodb, s.table_name),
+                     files=ReportFiles(results().artifacts, aws.client("s3"), s.data_bucket, s.report_url_ttl_seconds),
+                     schedules=ScheduleStore(dynamodb, s.table_name),
+                     alert_settings=AlertSettingsStore(dynamodb, aws.client("kms"), s.table_name, s.kms_key_id),
+                     deliveries=DeliveryLog(dynamodb, s.table_name), explore=explore(),
+                     tenants=TenantStore(dynamodb, s.table_name), sqs=aws.client("sqs"), queue_url=s.jobs_queue_url,
+                     allow_loopback_webhooks=bool(s.alert_webhook_allow_loopback))
+
+
 def reset() -> None:
     """Forget every adapter (tests switch settings and moto backends between cases)."""
-    for factory in (tenancy, feedback, storage, verifier, query_engine, ingestion, webhooks, results, explore):
+    for factory in (tenancy, feedback, storage, verifier, query_engine, ingestion, webhooks, results, explore,
+                    reports):
         factory.cache_clear()
     aws.reset()
     get_settings.cache_clear()

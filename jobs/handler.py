@@ -1,7 +1,8 @@
 """Worker entry point (container-image Lambda; the local event pump calls the same function).
 
-An SQS batch of ``analyze_tenant`` (and ``nightly``) messages, answered with ``batchItemFailures`` so only the
-messages to retry come back; or the EventBridge schedule's ``{"kind": "nightly"}`` invoked directly.
+An SQS batch of job messages (``analyze_tenant``, ``nightly``, ``build_report``, ``report_schedules``, ``alerts``),
+answered with ``batchItemFailures`` so only the messages to retry come back; or an EventBridge schedule's
+``{"kind": "nightly"}`` / ``{"kind": "report_schedules"}`` invoked directly.
 """
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from typing import Any
 
 from chalicelib import logs
 
-KINDS = ("analyze_tenant", "nightly")
+KINDS = ("analyze_tenant", "nightly", "build_report", "report_schedules", "alerts")
+NEEDS = {"analyze_tenant": ("tenant_id",), "build_report": ("tenant_id", "report_id"),
+         "alerts": ("tenant_id", "run_id")}
 
 
 def parse_message(body: str) -> dict[str, Any]:
@@ -18,8 +21,9 @@ def parse_message(body: str) -> dict[str, Any]:
     message = json.loads(body)
     if not isinstance(message, dict) or message.get("kind") not in KINDS:
         raise ValueError(f"unknown job message: {body[:200]}")
-    if message["kind"] == "analyze_tenant" and not message.get("tenant_id"):
-        raise ValueError("analyze_tenant needs a tenant_id")
+    missing = [name for name in NEEDS.get(message["kind"], ()) if not message.get(name)]
+    if missing:
+        raise ValueError(f"{message['kind']} needs {', '.join(missing)}")
     return message
 
 
@@ -40,15 +44,44 @@ def build_worker() -> Any:
     return Worker(runs=results.runs, artifacts=results.artifacts, engine=services.query_engine(),
                   sqs=aws.client("sqs"), queue_url=settings.jobs_queue_url,
                   tenants=TenantDirectory(aws.client("dynamodb"), settings.table_name),
-                  config=config, runner=runner)
+                  config=config, runner=runner, reports=build_report_jobs())
+
+
+def build_report_jobs() -> Any:
+    """The report and alert jobs wired to the real adapters (the API's stores, SES, outgoing webhooks)."""
+    from chalicelib import aws, services
+    from chalicelib.config import get_settings
+    from chalicelib.mail import SesMailer
+    from chalicelib.reports.alert_store import AlertLedger
+    from chalicelib.reports.deliveries import Courier
+    from chalicelib.reports.outbound import WebhookSender
+    from jobs.reports import ReportJobs
+
+    settings, reporting = get_settings(), services.reports()
+    courier = Courier(SesMailer(aws.client("ses"), settings.email_from),
+                      WebhookSender(allow_loopback=bool(settings.alert_webhook_allow_loopback)), reporting.deliveries)
+    return ReportJobs(reports=reporting.reports, files=reporting.files, runs=services.results().runs,
+                      artifacts=services.results().artifacts, explore=reporting.explore, tenants=reporting.tenants,
+                      schedules=reporting.schedules, courier=courier, alert_settings=reporting.alert_settings,
+                      ledger=AlertLedger(aws.client("dynamodb"), settings.table_name), sqs=reporting.sqs,
+                      queue_url=settings.jobs_queue_url, portal_url=settings.portal_url.rstrip("/"))
 
 
 def dispatch(worker: Any, message: dict[str, Any]) -> bool:
     """True when the message is done with; False to have SQS deliver it again."""
-    if message["kind"] == "nightly":
+    kind = message["kind"]
+    if kind == "nightly":
         worker.nightly()
         return True
-    return worker.analyze(message)
+    if kind == "analyze_tenant":
+        return worker.analyze(message)
+    if kind == "build_report":
+        return worker.reports.build(message["tenant_id"], message["report_id"])
+    if kind == "report_schedules":
+        worker.reports.tick()
+        return True
+    worker.reports.alerts(message["tenant_id"], message["run_id"])
+    return True
 
 
 def _bind(message: dict[str, Any]) -> None:

@@ -37,8 +37,9 @@ class Worker:
 
     def __init__(self, runs: Any, artifacts: Any, engine: Any, sqs: Any, queue_url: str,
                  tenants: TenantDirectory | None = None, config: AnalysisConfig | None = None,
-                 runner: Runner | None = None) -> None:
+                 runner: Runner | None = None, reports: Any = None) -> None:
         self.runs, self.sqs, self.queue_url, self.tenants = runs, sqs, queue_url, tenants
+        self.reports = reports  # jobs.reports.ReportJobs: reports, schedules and alerts
         self.config = config or AnalysisConfig()
         self.runner = runner or Runner(artifacts, runs, engine, self.config)
 
@@ -65,6 +66,8 @@ class Worker:
             return False
         self._finish(started, "succeeded")
         logs.logger.info("analysis succeeded", extra={"artifacts": len(started.artifacts)})
+        if self.reports is not None:  # the alerts step of this run, on the same queue (retried, dead-lettered)
+            self._send({"kind": "alerts", "tenant_id": started.tenant_id, "run_id": started.run_id})
         return True
 
     def _run_for(self, message: dict[str, Any]) -> Any:
@@ -111,7 +114,10 @@ class Worker:
         return sent
 
     def enqueue(self, run: Any) -> None:
-        message = {"kind": "analyze_tenant", "tenant_id": run.tenant_id, "run_id": run.run_id,
-                   "trigger": run.trigger, "reason": run.reason,
-                   "correlation_id": logs.correlation_id() or logs.new_correlation_id()}
+        self._send({"kind": "analyze_tenant", "tenant_id": run.tenant_id, "run_id": run.run_id,
+                    "trigger": run.trigger, "reason": run.reason})
+
+    def _send(self, message: dict[str, Any]) -> None:
+        """A job message on the worker's own queue (the alerts of a finished run go the same way: retried, DLQ'd)."""
+        message["correlation_id"] = logs.correlation_id() or logs.new_correlation_id()
         self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps(message))

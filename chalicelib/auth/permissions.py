@@ -6,8 +6,9 @@ from dataclasses import dataclass
 ROLES = ("owner", "admin", "analyst", "viewer")
 
 _EVERYONE = {"tenant:read", "members:read", "results:read"}
-_ANALYST = _EVERYONE | {"data:upload", "analysis:run"}
-_ADMIN = _ANALYST | {"tenant:update", "members:invite", "members:remove", "audit:read", "webhooks:manage"}
+_ANALYST = _EVERYONE | {"data:upload", "analysis:run", "reports:create"}
+_ADMIN = _ANALYST | {"tenant:update", "members:invite", "members:remove", "audit:read", "webhooks:manage",
+                     "alerts:manage"}
 _OWNER = _ADMIN | {"members:change_role", "tenant:export", "tenant:delete"}
 
 PERMISSIONS: dict[str, frozenset[str]] = {

@@ -104,6 +104,16 @@ def results_key(ctx: TenantContext, run_id: str, artifact: str) -> str:
     return f"tenants/{_tenant(ctx)}/results/{_segment(run_id, 'run id')}/{_segment(artifact, 'artifact')}.parquet.enc"
 
 
+def report_key(ctx: TenantContext, report_id: str, part: str) -> str:
+    """A rendered report (``report.html`` or ``report.pdf``), sealed like the artifacts beside it."""
+    return f"tenants/{_tenant(ctx)}/results/reports/{_segment(report_id, 'report id')}/{_segment(part, 'part')}.enc"
+
+
+def report_download_key(ctx: TenantContext, report_id: str, token: str) -> str:
+    """A short-lived decrypted copy of a report's PDF for a presigned download (tagged: the bucket expires it)."""
+    return f"{exports_prefix(ctx)}reports/{_segment(report_id, 'report id')}-{_segment(token, 'token')}.pdf"
+
+
 def tenant_of_key(key: str) -> str | None:
     """The tenant whose upload (``raw/<t>/<upload>/<file>``) or inbox file (``drop/<t>/...``) ``key`` is.
 

@@ -83,11 +83,8 @@ class ArtifactStore:
               meta: dict | None = None) -> dict:
         """Encrypt and store ``frame`` with ``meta``; returns ``{"artifact", "rows", "bytes"}``."""
         key = layout.results_key(ctx, run_id, check_artifact(artifact))
-        ciphertext, _ = self._sdk.encrypt(source=pack(frame, meta), key_provider=self._provider(),
-                                          encryption_context=encryption_context(ctx, run_id, artifact))
-        self._s3.put_object(Bucket=self._bucket, Key=key, Body=ciphertext, ContentType="application/octet-stream",
-                            ServerSideEncryption="aws:kms", SSEKMSKeyId=self._kms_key_id)
-        return {"artifact": artifact, "rows": int(len(frame)), "bytes": len(ciphertext)}
+        size = self.put_sealed(key, pack(frame, meta), encryption_context(ctx, run_id, artifact))
+        return {"artifact": artifact, "rows": int(len(frame)), "bytes": size}
 
     def read(self, ctx: TenantContext, run_id: str, artifact: str) -> tuple[pd.DataFrame, dict]:
         """The frame and meta of ``artifact``; ``errors.NotFound`` if absent or not this tenant's."""
@@ -97,6 +94,18 @@ class ArtifactStore:
             key = layout.results_key(ctx, run_id, artifact)
         except ValueError:
             raise missing from None
+        return unpack(self.get_sealed(key, encryption_context(ctx, run_id, artifact), missing))
+
+    def put_sealed(self, key: str, payload: bytes, context: dict[str, str]) -> int:
+        """Envelope-encrypt ``payload`` bound to ``context`` and store it (SSE-KMS on top); returns the stored size.
+        Reports use this too, so everything under a tenant's results is sealed the same way."""
+        ciphertext, _ = self._sdk.encrypt(source=payload, key_provider=self._provider(), encryption_context=context)
+        self._s3.put_object(Bucket=self._bucket, Key=key, Body=ciphertext, ContentType="application/octet-stream",
+                            ServerSideEncryption="aws:kms", SSEKMSKeyId=self._kms_key_id)
+        return len(ciphertext)
+
+    def get_sealed(self, key: str, context: dict[str, str], missing: errors.NotFound) -> bytes:
+        """The plaintext at ``key``, only if it was sealed with exactly ``context``; else ``missing`` is raised."""
         try:
             body = self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
         except ClientError as exc:
@@ -106,16 +115,15 @@ class ArtifactStore:
         try:
             plaintext, header = self._sdk.decrypt(source=body, key_provider=self._provider())
         except AWSEncryptionSDKClientError as exc:
-            logs.logger.error("artifact could not be decrypted", extra={"key": key, "reason": str(exc)[:200]})
+            logs.logger.error("sealed object could not be decrypted", extra={"key": key, "reason": str(exc)[:200]})
             raise missing from None
         found = {k: v for k, v in header.encryption_context.items() if not k.startswith(_SDK_CONTEXT_PREFIX)}
-        expected = encryption_context(ctx, run_id, artifact)
-        if found != expected:
-            logs.logger.warning("artifact encryption context mismatch", extra={
-                "key": key, "expected_tenant": ctx.tenant_id, "found_tenant": found.get("tenant_id", ""),
-                "found_run": found.get("run_id", ""), "found_artifact": found.get("artifact", "")})
+        if found != context:
+            logs.logger.warning("encryption context mismatch", extra={
+                "key": key, "expected_tenant": context.get("tenant_id", ""), "found_tenant": found.get("tenant_id", ""),
+                "found": {k: v for k, v in found.items() if k != "tenant_id"}})
             raise missing
-        return unpack(plaintext)
+        return plaintext
 
     def _provider(self) -> Any:
         """Built on first use: resolving an alias calls KMS, which an import must not do."""

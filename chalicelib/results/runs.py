@@ -45,10 +45,11 @@ def iso(moment: float) -> str:
     return datetime.fromtimestamp(moment, UTC).isoformat(timespec="seconds")
 
 
-def new_run_id(now: float | None = None) -> str:
-    """Sorts by creation time (to the millisecond), then 8 random hex digits: ``r20261123T081500123a1b2c3d4``."""
+def new_run_id(now: float | None = None, prefix: str = "r") -> str:
+    """Sorts by creation time (to the millisecond), then 8 random hex digits: ``r20261123T081500123a1b2c3d4``
+    (reports use the same shape with ``p``)."""
     moment = datetime.fromtimestamp(time.time() if now is None else now, UTC)
-    return f"r{moment:%Y%m%dT%H%M%S}{moment.microsecond // 1000:03d}{secrets.token_hex(4)}"
+    return f"{prefix}{moment:%Y%m%dT%H%M%S}{moment.microsecond // 1000:03d}{secrets.token_hex(4)}"
 
 
 def _next_run_id(last: str, now: float) -> str:

@@ -15,7 +15,8 @@ EVENTS = frozenset({
     "profile_updated", "member_invited", "invitation_revoked", "member_joined", "role_changed",
     "member_removed", "account_deleted", "tenant_renamed", "export_created", "tenant_deleted",
     "authorization_denied", "webhook_key_created", "webhook_key_rotated", "webhook_key_revoked",
-    "analysis_requested", "feedback_sent",
+    "analysis_requested", "feedback_sent", "report_requested", "report_downloaded", "report_schedule_created",
+    "report_schedule_changed", "report_schedule_deleted", "alert_settings_changed", "alert_webhook_secret_rotated",
 })
 RETENTION_DAYS = 400
 

@@ -153,7 +153,8 @@ class Stack:
                             str(self.ports["moto"])], base_env, log_name="moto")
         wait_for_port(self.ports["moto"], 30, moto)
         self.env = {**provision(endpoint, LOCAL_CREDENTIALS["AWS_REGION"]), "SL_STAGE": "dev",
-                    "SL_PORTAL_URL": self.portal_url, "SL_PORTAL_ORIGIN": "*"}
+                    "SL_PORTAL_URL": self.portal_url, "SL_PORTAL_ORIGIN": "*",
+                    "SL_ALERT_WEBHOOK_ALLOW_LOOPBACK": "1"}
         os.environ.update(self.env)
         api = self._spawn([sys.executable, "-m", "infra.local.gateway", HOST, str(self.ports["api"])],
                           {**base_env, **self.env})
@@ -161,7 +162,10 @@ class Stack:
         self.portal = webserver.start(HOST, self.ports["web"], self.api_url)
         self.pump = pump.EventPump(boto3.client("sqs", endpoint_url=endpoint), self._pump_routes(),
                                    schedules=[pump.Schedule("webhook-flush", self.env["SL_INGEST_QUEUE_URL"],
-                                                            json.dumps({"kind": "flush_webhooks"}), 30)])
+                                                            json.dumps({"kind": "flush_webhooks"}), 30),
+                                              # EventBridge's hourly tick; a minute here so a due schedule fires soon
+                                              pump.Schedule("report-schedules", self.env["SL_JOBS_QUEUE_URL"],
+                                                            json.dumps({"kind": "report_schedules"}), 60)])
         self.pump.start()
         token = create_demo_tenant(self.api_url, self.env)
         if self.demo_data:
