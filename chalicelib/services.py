@@ -112,7 +112,7 @@ def reports() -> Any:
     """Reports, schedules, alert settings and the delivery log, as the routes use them."""
     from chalicelib.reports.alert_store import AlertSettingsStore
     from chalicelib.reports.deliveries import DeliveryLog
-    from chalicelib.reports.schedules import ScheduleStore
+    from chalicelib.reports.schedule_store import ScheduleStore
     from chalicelib.reports.service import Reporting
     from chalicelib.reports.store import ReportFiles, ReportStore
 

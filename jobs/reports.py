@@ -39,7 +39,7 @@ class ReportJobs:
     artifacts: Any                # chalicelib.results.artifacts.ArtifactStore
     explore: Any                  # chalicelib.explore.service.Explore
     tenants: Any                  # chalicelib.tenancy.store.TenantStore
-    schedules: Any                # chalicelib.reports.schedules.ScheduleStore
+    schedules: Any                # chalicelib.reports.schedule_store.ScheduleStore
     courier: Any                  # chalicelib.reports.deliveries.Courier
     alert_settings: Any           # chalicelib.reports.alert_store.AlertSettingsStore
     ledger: Any                   # chalicelib.reports.alert_store.AlertLedger

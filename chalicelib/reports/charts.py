@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import secrets
 import threading
 import warnings
 from collections.abc import Sequence
@@ -55,6 +56,7 @@ warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font", cate
 _RC_LOCK = threading.Lock()
 _PROLOG = re.compile(r"\A.*?(?=<svg\b)", re.DOTALL)
 _SIZE = re.compile(r'\s(?:width|height)="[^"]*"')
+_IDS = re.compile(r'(\bid="|url\(#|href="#)([A-Za-z_][\w.-]*)')
 
 
 def chart_svg(chart: dict[str, Any]) -> str:
@@ -201,6 +203,8 @@ def _empty(ax: Axes) -> None:
 def _as_inline(svg: str, title: str) -> str:
     """Drop the XML prolog and fixed size (the viewBox lets CSS scale it); add ``role="img"`` and a ``<title>``."""
     svg = _PROLOG.sub("", svg, count=1)
+    scope = f"c{secrets.token_hex(4)}-"  # matplotlib numbers ids per figure: several charts in a page would clash
+    svg = _IDS.sub(lambda m: f"{m.group(1)}{scope}{m.group(2)}", svg)
     head, sep, body = svg.partition(">")
     head = _SIZE.sub("", head) + ' role="img" preserveAspectRatio="xMinYMin meet"'
     return f"{head}{sep}\n <title>{escape(title)}</title>{body}"

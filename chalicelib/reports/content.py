@@ -7,7 +7,6 @@ runs SQL of its own or touches AWS: ``ask`` answers Explore queries, ``artifacts
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -18,6 +17,7 @@ import pandas as pd
 from chalicelib.explore.profile import dimension
 from chalicelib.money import money
 from chalicelib.query.explore_model import MEASURES, Condition, DateRange, ExploreQuery
+from chalicelib.reports import words
 from chalicelib.reports.sections import SECTIONS, TITLES
 
 Artifacts = Mapping[str, tuple[pd.DataFrame, dict[str, Any]]]
@@ -64,9 +64,9 @@ def build(request: Request, inputs: Inputs) -> dict[str, Any]:
         "company": inputs.company,
         "generated_at": inputs.now.isoformat(timespec="seconds"),
         "generated_label": f"{inputs.now:%-d %b %Y, %H:%M} UTC",
-        "period": {"from": period["start"], "to": period["end"], "label": _span(context.start, context.end)},
+        "period": {"from": period["start"], "to": period["end"], "label": words.span(context.start, context.end)},
         "data_range": {"from": data_range.get("start"), "to": data_range.get("end"),
-                       "label": _span(date.fromisoformat(data_range["start"]), date.fromisoformat(data_range["end"]))
+                       "label": words.iso_span(data_range["start"], data_range["end"])
                        if data_range.get("start") else "no sales yet"},
         "filters": [{"field": _filter_label(c), "values": list(c.values)} for c in request.filters],
         "currency": currency,
@@ -86,7 +86,7 @@ class _Context:
         self.compared_to = previous["meta"].get("compare") or {}
 
     def money(self, value: Any) -> str:
-        return money(value, self.currency) if _number(value) else "—"
+        return money(value, self.currency) if words.number(value) else "—"
 
     def artifact(self, name: str) -> tuple[pd.DataFrame, dict[str, Any]] | None:
         return self.inputs.artifacts.get(name)
@@ -137,20 +137,20 @@ def _need(c: _Context, name: str) -> tuple[pd.DataFrame, dict[str, Any]]:
 
 def _kpis(c: _Context) -> dict[str, Any]:
     if not c.previous:
-        raise _Skipped(f"No sales {_span_words(c.start, c.end)}{_filter_words(c)}.")
+        raise _Skipped(f"No sales {words.span_words(c.start, c.end)}{_filter_words(c)}.")
     before = c.compared_to
-    before_words = f"{_span(date.fromisoformat(before['start']), date.fromisoformat(before['end']))}" if before else ""
+    before_words = words.iso_span(before["start"], before["end"]) if before else ""
     cards = []
     for name in KPI_MEASURES:
         value = c.previous.get(name)
-        if not _number(value):
+        if not words.number(value):
             continue
         measure = MEASURES[name]
         cards.append({"label": measure.label, "value": _value(value, measure.unit, c),
-                      "previous": _delta(c.previous.get(f"{name}_change_pct"), "vs the previous period"),
-                      "last_year": _delta(c.last_year.get(f"{name}_change_pct"), "vs a year earlier"),
-                      "direction": _direction(c.previous.get(f"{name}_change_pct"))})
-    return {"intro": f"{_span(c.start, c.end)}{_filter_words(c)}, compared with {before_words} and with the same "
+                      "previous": words.delta(c.previous.get(f"{name}_change_pct"), "vs the previous period"),
+                      "last_year": words.delta(c.last_year.get(f"{name}_change_pct"), "vs a year earlier"),
+                      "direction": words.direction(c.previous.get(f"{name}_change_pct"))})
+    return {"intro": f"{words.span(c.start, c.end)}{_filter_words(c)}, compared with {before_words} and with the same "
                      "days a year earlier.", "cards": cards}
 
 
@@ -160,16 +160,17 @@ def _trend(c: _Context) -> dict[str, Any]:
                  period=DateRange(start=start, end=c.end))
     rows = weeks.get("rows") or []
     if not rows:
-        raise _Skipped(f"No sales {_span_words(start, c.end)}{_filter_words(c)}.")
+        raise _Skipped(f"No sales {words.span_words(start, c.end)}{_filter_words(c)}.")
     rows = sorted(rows, key=lambda r: r["week"])
     x = [str(r["week"])[:10] for r in rows]
     actual = [r.get("revenue") for r in rows]
     forecast, note = _forecast_series(c)
     marks = _anomaly_marks(c, x, actual)
     high = max(range(len(actual)), key=lambda i: actual[i] or 0)
-    caption = (f"Weekly revenue from the week of {_day(x[0])} to the week of {_day(x[-1])}{_filter_words(c)}: "
+    caption = (f"Weekly revenue from the week of {words.day(x[0])} to the week of {words.day(x[-1])}"
+               f"{_filter_words(c)}: "
                f"{c.money(actual[-1])} in the last week, the highest {c.money(actual[high])} in the week of "
-               f"{_day(x[high])}.")
+               f"{words.day(x[high])}.")
     sentences = []
     if forecast:
         total = sum(forecast["mid"])
@@ -240,17 +241,18 @@ def _anomalies(c: _Context) -> dict[str, Any]:
              "apply here), with what made the difference.")
     if inside.empty:
         latest = frame.sort_values("date").tail(3)
-        sentences = [f"No unusual days {_span_words(c.start, c.end)}."]
+        sentences = [f"No unusual days {words.span_words(c.start, c.end)}."]
         if len(latest):
             sentences.append(f"{len(frame)} unusual day{'s' if len(frame) != 1 else ''} in all your data; the latest:")
             sentences += [str(d) for d in latest["description"]]
         return {"intro": intro, "sentences": sentences}
     rows = [[f"{pd.Timestamp(r.date):%a %-d %b %Y}", c.money(r.actual), c.money(r.expected),
-             f"{r.difference_pct:+.0%}" if _number(r.difference_pct) else "—", str(r.severity),
-             f"{r.top_value} ({r.top_dimension}), {r.top_share:.0%} of the gap" if r.top_value and _number(r.top_share)
-             else ""] for r in inside.sort_values("date").itertuples(index=False)]
+             f"{r.difference_pct:+.0%}" if words.number(r.difference_pct) else "—", str(r.severity),
+             f"{r.top_value} ({r.top_dimension}), {r.top_share:.0%} of the gap"
+             if r.top_value and words.number(r.top_share) else ""]
+            for r in inside.sort_values("date").itertuples(index=False)]
     columns = ["Day", "Actual", "Expected", "Difference", "Severity", "Main cause"]
-    return {"intro": intro, "tables": [{"title": f"Unusual days {_span_words(c.start, c.end)}", "columns": columns,
+    return {"intro": intro, "tables": [{"title": f"Unusual days {words.span_words(c.start, c.end)}", "columns": columns,
                                         "align": ["left", "right", "right", "right", "left", "left"],
                                         "rows": rows, "note": ""}],
             "sentences": [str(t) for t in inside.sort_values("date")["explanation"] if t][:5]}
@@ -291,12 +293,12 @@ def _churn(c: _Context) -> dict[str, Any]:
                                                                                            ascending=False)
     sentences = [f"{meta.get('high_risk_active', len(at_risk)):,} active customers are at high risk of leaving; "
                  f"{c.money(meta.get('revenue_at_risk'))} of yearly revenue is at risk."
-                 if _number(meta.get("revenue_at_risk")) else
+                 if words.number(meta.get("revenue_at_risk")) else
                  f"{len(at_risk):,} active customers are at high risk of leaving."]
     if meta.get("best_model"):
         auc = meta.get("roc_auc")
         sentences.append(f"Model: {meta['best_model']}" + (f" (ROC AUC {auc:.2f} on held-out customers)."
-                                                          if _number(auc) else "."))
+                                                          if words.number(auc) else "."))
     rows = [[str(r.customer_id), f"{r.churn_probability:.0%}", c.money(r.expected_loss), str(r.drivers)]
             for r in at_risk.head(TOP).itertuples(index=False)]
     tables = [{"title": f"Top {len(rows)} customers at risk, by expected loss", "rows": rows,
@@ -311,18 +313,19 @@ def _products(c: _Context) -> dict[str, Any]:
     rows = answer.get("rows") or []
     tables, charts, sentences = [], [], []
     if rows:
-        tables.append({"title": f"Top {len(rows)} products by revenue, {_span(c.start, c.end)}",
+        tables.append({"title": f"Top {len(rows)} products by revenue, {words.span(c.start, c.end)}",
                        "columns": ["Product", "Revenue", "Units", "Change vs previous period"],
                        "align": ["left", "right", "right", "right"],
-                       "rows": [[str(r["product"]), c.money(r["revenue"]), f"{r['units']:,.0f}" if _number(r["units"])
-                                 else "—", _delta(r.get("revenue_change_pct"), "")] for r in rows], "note": ""})
+                       "rows": [[str(r["product"]), c.money(r["revenue"]),
+                                 f"{r['units']:,.0f}" if words.number(r["units"]) else "—",
+                                 words.delta(r.get("revenue_change_pct"), "")] for r in rows], "note": ""})
         charts.append({"kind": "bars", "title": "Top products by revenue", "labels": [str(r["product"]) for r in rows],
                        "values": [float(r["revenue"] or 0) for r in rows],
                        "value_label": f"Revenue ({c.currency})" if c.currency else "Revenue",
                        "caption": f"{rows[0]['product']} sold the most, {c.money(rows[0]['revenue'])} "
-                                  f"{_span_words(c.start, c.end)}{_filter_words(c)}."})
+                                  f"{words.span_words(c.start, c.end)}{_filter_words(c)}."})
     else:
-        sentences.append(f"No sales {_span_words(c.start, c.end)}{_filter_words(c)}.")
+        sentences.append(f"No sales {words.span_words(c.start, c.end)}{_filter_words(c)}.")
     rules = c.artifact("basket_rules")
     if rules is None:
         sentences.append(f"No basket rules: {c.why_not('basket_rules')}")
@@ -378,15 +381,15 @@ def _headlines(c: _Context) -> list[str]:
     """Three sentences for the first page and the e-mail: revenue in the period, then the top insights."""
     lines = []
     revenue = c.previous.get("revenue")
-    if _number(revenue):
-        parts = [f"Revenue was {c.money(revenue)} {_span_words(c.start, c.end)}{_filter_words(c)}"]
-        for found, words in ((c.previous, "the previous period"), (c.last_year, "a year earlier")):
+    if words.number(revenue):
+        parts = [f"Revenue was {c.money(revenue)} {words.span_words(c.start, c.end)}{_filter_words(c)}"]
+        for found, compared in ((c.previous, "the previous period"), (c.last_year, "a year earlier")):
             change = found.get("revenue_change_pct")
-            if _number(change):
-                parts.append(f"{'up' if change >= 0 else 'down'} {abs(change):.0%} on {words}")
+            if words.number(change):
+                parts.append(f"{'up' if change >= 0 else 'down'} {abs(change):.0%} on {compared}")
         lines.append(", ".join(parts) + ".")
     else:
-        lines.append(f"No sales {_span_words(c.start, c.end)}{_filter_words(c)}.")
+        lines.append(f"No sales {words.span_words(c.start, c.end)}{_filter_words(c)}.")
     insights = c.artifact("insights")
     if insights is not None:
         frame = insights[0].sort_values("rank")
@@ -401,34 +404,6 @@ def _value(value: float, unit: str, c: _Context) -> str:
     if unit == "share":
         return f"{value:.1%}"
     return f"{value:,.0f}"
-
-
-def _delta(change: Any, words: str) -> str:
-    if not _number(change):
-        return "no comparison" if words else "—"
-    return f"{change:+.0%} {words}".strip()
-
-
-def _direction(change: Any) -> str:
-    if not _number(change) or abs(change) < 0.005:
-        return "flat"
-    return "up" if change > 0 else "down"
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _day(text: str) -> str:
-    return f"{date.fromisoformat(text[:10]):%-d %b %Y}"
-
-
-def _span(start: date, end: date) -> str:
-    return f"{start:%-d %b %Y}" if start == end else f"{start:%-d %b %Y} to {end:%-d %b %Y}"
-
-
-def _span_words(start: date, end: date) -> str:
-    return f"on {start:%-d %b %Y}" if start == end else f"from {start:%-d %b %Y} to {end:%-d %b %Y}"
 
 
 def _filter_label(condition: Condition) -> str:

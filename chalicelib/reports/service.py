@@ -14,6 +14,7 @@ from chalicelib.reports import alert_store, schedules, store
 from chalicelib.reports.alerts import AlertRules
 from chalicelib.reports.deliveries import DeliveryLog
 from chalicelib.reports.requests import AlertSettingsRequest, ReportRequest, ScheduleRequest
+from chalicelib.reports.schedule_store import ScheduleStore
 
 MAX_ACTIVE = 5  # reports queued or building per company at once
 
@@ -22,7 +23,7 @@ MAX_ACTIVE = 5  # reports queued or building per company at once
 class Reporting:
     reports: store.ReportStore
     files: store.ReportFiles
-    schedules: schedules.ScheduleStore
+    schedules: ScheduleStore
     alert_settings: alert_store.AlertSettingsStore
     deliveries: DeliveryLog
     explore: Any

@@ -10,10 +10,10 @@ from botocore.exceptions import ClientError
 
 from chalicelib import aws, errors
 from chalicelib.config import get_settings
+from chalicelib.reports.schedule_store import ScheduleStore
 from chalicelib.reports.schedules import (
     MAX_SCHEDULES,
     Schedule,
-    ScheduleStore,
     iso,
     new_schedule,
     next_fire,

@@ -266,6 +266,14 @@ def test_html_is_a_self_contained_document(rendered) -> None:
     assert set(re.findall(r"url\((.)", html)) <= {"#"}  # the SVG's clip paths point inside the SVG
 
 
+def test_ids_are_unique_across_charts(rendered) -> None:
+    """Each chart scopes matplotlib's per-figure ids, so two charts never share one (invalid HTML, broken clips)."""
+    _, html, _ = rendered
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) > 20 and len(ids) == len(set(ids))
+    assert set(re.findall(r'href="#([^"]+)"', html)) <= set(ids)
+
+
 def test_tables_have_column_headers_and_align_numbers(rendered) -> None:
     _, html, _ = rendered
     parsed = _parse(html)

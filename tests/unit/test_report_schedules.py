@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
@@ -253,7 +254,7 @@ def test_new_schedule_has_fresh_id_secrets_and_next_run() -> None:
     fields = validate(**good(recipients=["ada@acme.example", "bob@acme.example"]))
     made = schedules.new_schedule(fields, "ada@acme.example", at(2026, 1, 1))
     again = schedules.new_schedule(fields, "ada@acme.example", at(2026, 1, 1))
-    assert made.schedule_id != again.schedule_id and schedules._SCHEDULE_ID.fullmatch(made.schedule_id)
+    assert made.schedule_id != again.schedule_id and re.fullmatch(r"s[0-9a-f]{24}", made.schedule_id)
     tokens = {r.token for r in made.recipients + again.recipients}
     assert len(tokens) == 4 and all(len(t) == 32 for t in tokens)
     assert made.next_run_at == "2026-01-05T07:00:00+00:00" and made.enabled
