@@ -101,6 +101,7 @@ class ReportJobs:
         self.files.put(ctx, report.report_id, "pdf", pdf)
         report.status, report.step, report.progress = store.READY, "", 100
         report.headlines, report.period_label = model["headlines"], model["period"]["label"]
+        report.period = {"from": model["period"]["from"], "to": model["period"]["to"]}
         report.finished_at = _iso(self.clock())
 
     def _artifacts(self, ctx: TenantContext) -> tuple[dict[str, Any], dict[str, str], str]:

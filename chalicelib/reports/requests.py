@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from chalicelib.query.explore_model import Condition, DateRange
+from chalicelib.query.explore_model import Condition, DateRange, Filters
 from chalicelib.reports.sections import SECTIONS
 
 Section = Literal[SECTIONS]  # type: ignore[valid-type]
@@ -28,6 +28,11 @@ class ReportRequest(Body):
     sections: list[Section] = Field(default_factory=lambda: list(SECTIONS), min_length=1, max_length=len(SECTIONS))
     title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)] = ""
 
+    @field_validator("filters")
+    @classmethod
+    def _distinct_fields(cls, conditions: list[Condition]) -> list[Condition]:
+        return Filters._distinct_fields(conditions)  # the same rule as Explore's
+
 
 class ScheduleRequest(Body):
     """``POST /report-schedules`` and ``PUT /report-schedules/{id}``."""
@@ -38,7 +43,7 @@ class ScheduleRequest(Body):
     day: int | Literal["last"] | None = Field(default=None, description="1..28 or 'last'; monthly schedules")
     hour: int = Field(ge=0, le=23)
     timezone: Annotated[str, StringConstraints(max_length=64)]
-    recipients: list[Address] = Field(min_length=1, max_length=50)
+    recipients: list[Address] = Field(max_length=50)  # none: schedules.validate says what to do
     sections: list[Annotated[str, StringConstraints(max_length=32)]] = Field(
         default_factory=lambda: list(SECTIONS), max_length=20)
     filters: dict[FieldName, Values] = Field(default_factory=dict, max_length=20,

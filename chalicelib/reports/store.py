@@ -23,7 +23,7 @@ from chalicelib.tenancy.store import get_item, tenant_pk, to_item
 QUEUED, RUNNING, READY, FAILED = "queued", "running", "ready", "failed"
 PARTS = {"html": ("report.html", "text/html; charset=utf-8"), "pdf": ("report.pdf", "application/pdf")}
 _PREFIX = "REPORT#"
-_JSON_FIELDS = ("request", "error", "headlines")
+_JSON_FIELDS = ("request", "error", "headlines", "period")
 _INT_FIELDS = ("progress", "html_bytes", "pdf_bytes", "pages", "attempts")
 
 
@@ -46,6 +46,7 @@ class Report:
     error: dict[str, Any] = field(default_factory=dict)
     headlines: list[str] = field(default_factory=list)
     period_label: str = ""
+    period: dict[str, str] = field(default_factory=dict)  # {"from", "to"}: the days covered, as resolved
     run_id: str = ""                          # the analysis run whose results the report shows
     html_bytes: int = 0
     pdf_bytes: int = 0

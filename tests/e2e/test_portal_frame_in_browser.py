@@ -12,7 +12,7 @@ pytestmark = pytest.mark.e2e
 
 RESULTS = ".topbar-search [role='listbox']"
 PAGES = ["overview.html", "explore.html", "forecasts.html", "customers.html", "products.html",
-         "recommendations.html", "data.html", "settings.html"]
+         "recommendations.html", "reports.html", "data.html", "settings.html"]
 
 
 @pytest.fixture(scope="module")

@@ -54,7 +54,8 @@ PUBLIC = {(method.upper(), path) for path, methods in DOCUMENT["paths"].items()
 # Successes of these can end the session, the company, or a real id: the account is healed after them.
 HEALING = {("POST", "/auth/logout"), ("POST", "/auth/change-password"), ("DELETE", "/me"), ("DELETE", "/tenant"),
            ("DELETE", "/members/{user_id}"), ("PATCH", "/members/{user_id}"),
-           ("DELETE", "/invitations/{invitation_id}"), ("DELETE", "/webhook-secrets/{key_id}")}
+           ("DELETE", "/invitations/{invitation_id}"), ("DELETE", "/webhook-secrets/{key_id}"),
+           ("DELETE", "/report-schedules/{schedule_id}")}
 FUZZ = settings(max_examples=MAX_EXAMPLES, derandomize=True, database=None, deadline=None,
                 # one served app and one (healed) company for the whole file: sharing them is meant
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -86,6 +87,10 @@ class Account:
         self._new_mate()
         self._new_invitation()
         self._new_key()
+        self._new_schedule()
+        report = self._call("POST", "/reports", {"sections": ["kpis"]})
+        assert report.status_code == 202, report.data
+        self.report_id = report.data["report_id"]
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
         return self.api.call(method, path, body, token=self.token)
@@ -106,6 +111,14 @@ class Account:
         assert key.status_code == 201, key.data
         self.key_id = key.data["key_id"]
 
+    def _new_schedule(self) -> None:
+        schedule = self._call("POST", "/report-schedules", {
+            "name": "Fuzz", "frequency": "weekly", "weekday": 0, "hour": 8, "timezone": "UTC",
+            "recipients": [m["email"] for m in self._call("GET", "/members").data["members"]][:1],
+            "sections": ["kpis"]})
+        assert schedule.status_code == 201, schedule.data
+        self.schedule_id = schedule.data["schedule_id"]
+
     def heal(self) -> None:
         if self._call("GET", "/me").status_code != 200:
             login = self.api.call("POST", "/auth/login", {"email": self.email, "password": self.password})
@@ -121,10 +134,13 @@ class Account:
             self._new_invitation()
         if self.key_id not in {k["key_id"] for k in self._call("GET", "/webhook-secrets").data["keys"]}:
             self._new_key()
+        if self.schedule_id not in {s["schedule_id"] for s in self._call("GET", "/report-schedules").data["schedules"]}:
+            self._new_schedule()
 
     def real(self, name: str, generated: str) -> str:
         return {"user_id": self.member_id, "invitation_id": self.invitation_id, "upload_id": self.upload_id,
-                "run_id": self.run_id, "key_id": self.key_id,
+                "run_id": self.run_id, "key_id": self.key_id, "schedule_id": self.schedule_id,
+                "report_id": self.report_id,
                 "artifact": ARTIFACTS[_pick(generated, len(ARTIFACTS))],
                 "dataset": f"{list(DATASETS)[_pick(generated, len(DATASETS))]}.csv"}[name]
 

@@ -17,6 +17,7 @@ export const PAGES = [
   { id: "customers", href: "customers.html", label: "Customers" },
   { id: "products", href: "products.html", label: "Products" },
   { id: "recommendations", href: "recommendations.html", label: "Recs & leads" },
+  { id: "reports", href: "reports.html", label: "Reports" },
   { id: "data", href: "data.html", label: "Data" },
   { id: "settings", href: "settings.html", label: "Settings" },
 ];
