@@ -137,6 +137,14 @@ class Reporting:
     def alerts_rotate(self, ctx: TenantContext) -> dict[str, Any]:
         return self.alert_settings.rotate_secret(ctx.tenant_id, ctx.email or ctx.user_id)
 
+    def forget_member(self, tenant_id: str, email: str) -> None:
+        """Someone left the company: no schedule or alert e-mails them any more (sends check membership too)."""
+        self.schedules.remove_recipient_everywhere(tenant_id, email)
+        settings = self.alert_settings.get(tenant_id)
+        kept = [e for e in settings.email_to if e.lower() != email.lower()]
+        if kept != settings.email_to:
+            self.alert_settings.put(tenant_id, replace(settings, email_to=kept))
+
     def unsubscribe(self, token: str) -> dict[str, Any]:
         """Public: the link in a scheduled e-mail (its secret is 192 random bits, so guessing is hopeless)."""
         found = self.schedules.unsubscribe(token)

@@ -52,6 +52,8 @@ def delete_me(ctx: TenantContext) -> Response:
     t.users.check_password(ctx.email, body.password)
     if service.leave_or_close(t, ctx):
         lifecycle.delete_tenant(t, services.storage(), ctx)
+    else:
+        services.reports().forget_member(ctx.tenant_id, ctx.email)
     return Response(body="", status_code=204)
 
 

@@ -38,7 +38,10 @@ def change_role(ctx: TenantContext, user_id: str) -> dict[str, Any]:
 @bp.route("/members/{user_id}", methods=["DELETE"], authorizer=jwt_authorizer)
 @endpoint(bp, "members:remove")
 def remove_member(ctx: TenantContext, user_id: str) -> Response:
+    leaving = services.tenancy().store.get_member(ctx.tenant_id, user_id)
     service.remove_member(services.tenancy(), ctx, user_id)
+    if leaving is not None:
+        services.reports().forget_member(ctx.tenant_id, leaving.email)
     return Response(body="", status_code=204)
 
 

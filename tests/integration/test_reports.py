@@ -279,6 +279,20 @@ def test_a_failed_send_is_retried_then_recorded(company: dict[str, Any]) -> None
     assert report.status == "ready"  # the report itself is kept and readable in the portal
 
 
+def test_a_member_who_leaves_is_dropped_from_schedules_and_alerts(company: dict[str, Any]) -> None:
+    api, token = company["api"], company["token"]
+    cy_id, _ = api.join(token, "cy@acme.example", "analyst")
+    both = ["ada@acme.example", "cy@acme.example"]
+    schedule = api.call("POST", "/report-schedules", schedule_body(name="Team", recipients=both), token=token).data
+    assert api.call("PUT", "/alert-settings", {"email_to": both}, token=token).status_code == 200
+    assert api.call("DELETE", f"/members/{cy_id}", token=token).status_code == 204
+    kept = next(s for s in api.call("GET", "/report-schedules", token=token).data["schedules"]
+                if s["schedule_id"] == schedule["schedule_id"])
+    assert kept["recipients"] == ["ada@acme.example"]
+    assert api.call("GET", "/alert-settings", token=token).data["email_to"] == ["ada@acme.example"]
+    api.call("DELETE", f"/report-schedules/{schedule['schedule_id']}", token=token)
+
+
 # -- alerts -----------------------------------------------------------------------------------------------------
 class Receiver(BaseHTTPRequestHandler):
     secret = ""
