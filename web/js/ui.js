@@ -87,3 +87,18 @@ export function watchPasswordRules(input) {
   input.addEventListener("input", update);
   update();
 }
+
+/** `button` copies the text of `input` (selected, so Ctrl+C works where the clipboard is refused), then says so. */
+export function copyButton(button, input) {
+  const label = button.textContent;
+  button.addEventListener("click", async () => {
+    input.select();
+    try {
+      await navigator.clipboard.writeText(input.value);
+      button.textContent = "Copied";
+    } catch {
+      button.textContent = "Press Ctrl+C to copy";
+    }
+    setTimeout(() => { button.textContent = label; }, 2000);
+  });
+}

@@ -1,7 +1,7 @@
 /** The team: members (with role changes and removal for those allowed), invitations. */
 import { api } from "../api.js";
 import { $, el } from "../dom.js";
-import { busy, onSubmit } from "../ui.js";
+import { busy, copyButton, onSubmit } from "../ui.js";
 
 const ROLES = ["owner", "admin", "analyst", "viewer"];
 const memberPath = (userId) => `/members/${encodeURIComponent(userId)}`;
@@ -90,18 +90,7 @@ function initInvitations(me) {
     await reload();
   });
 
-  const copy = $("#copy-invite");
-  copy.addEventListener("click", async () => {
-    const input = $("#invite-url");
-    input.select();
-    try {
-      await navigator.clipboard.writeText(input.value);
-      copy.textContent = "Copied";
-    } catch {
-      copy.textContent = "Press Ctrl+C to copy";
-    }
-    setTimeout(() => { copy.textContent = "Copy link"; }, 2000);
-  });
+  copyButton($("#copy-invite"), $("#invite-url"));
 
   reload();
 }

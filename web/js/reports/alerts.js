@@ -7,7 +7,7 @@ import { api } from "../api.js";
 import { $ } from "../dom.js";
 import { moment } from "../format.js";
 import { errorState } from "../states.js";
-import { busy } from "../ui.js";
+import { busy, copyButton } from "../ui.js";
 import { memberChecks } from "./members.js";
 import { ticked } from "./sections.js";
 
@@ -60,23 +60,6 @@ function showSecret(secret) {
   if (secret) $("#secret-value").focus();
 }
 
-function initCopy() {
-  const copy = $("#copy-secret");
-  copy.addEventListener("click", async () => {
-    const input = $("#secret-value");
-    input.select();
-    try {
-      await navigator.clipboard.writeText(input.value);
-      copy.textContent = "Copied";
-    } catch {
-      copy.textContent = "Press Ctrl+C to copy";
-    }
-    setTimeout(() => {
-      copy.textContent = "Copy secret";
-    }, 2000);
-  });
-}
-
 export async function initAlerts({ canManage, members }) {
   const form = $("#alerts-form");
   const area = $("#alerts-area");
@@ -94,7 +77,7 @@ export async function initAlerts({ canManage, members }) {
   $("#alerts-actions").hidden = !editable;
   if (!editable) return;
 
-  initCopy();
+  copyButton($("#copy-secret"), $("#secret-value"));
   form.noValidate = true;
   const saved = (answer, message) => {
     fill(answer, members);
