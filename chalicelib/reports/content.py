@@ -246,16 +246,19 @@ def _anomalies(c: _Context) -> dict[str, Any]:
             sentences.append(f"{len(frame)} unusual day{'s' if len(frame) != 1 else ''} in all your data; the latest:")
             sentences += [str(d) for d in latest["description"]]
         return {"intro": intro, "sentences": sentences}
+    shown = inside.loc[inside["z_score"].abs().sort_values(ascending=False).index[:TOP]].sort_values("date")
     rows = [[f"{pd.Timestamp(r.date):%a %-d %b %Y}", c.money(r.actual), c.money(r.expected),
              f"{r.difference_pct:+.0%}" if words.number(r.difference_pct) else "—", str(r.severity),
              f"{r.top_value} ({r.top_dimension}), {r.top_share:.0%} of the gap"
              if r.top_value and words.number(r.top_share) else ""]
-            for r in inside.sort_values("date").itertuples(index=False)]
+            for r in shown.itertuples(index=False)]
+    more = len(inside) - len(shown)
     columns = ["Day", "Actual", "Expected", "Difference", "Severity", "Main cause"]
     return {"intro": intro, "tables": [{"title": f"Unusual days {words.span_words(c.start, c.end)}", "columns": columns,
                                         "align": ["left", "right", "right", "right", "left", "left"],
-                                        "rows": rows, "note": ""}],
-            "sentences": [str(t) for t in inside.sort_values("date")["explanation"] if t][:5]}
+                                        "rows": rows, "note": f"The {TOP} most unusual of {len(inside)}; the "
+                                        "others are in the portal (Overview, unusual days)." if more else ""}],
+            "sentences": [str(t) for t in shown["explanation"] if t][:5]}
 
 
 def _segments(c: _Context) -> dict[str, Any]:
