@@ -64,7 +64,7 @@ def test_uploaded_sales_are_analysed_and_published(lake_api: Api, lake_env: dict
     ctx = TenantContext(tenant_id, "u1", "owner")
     load(ctx, pd.concat(list(retail(**SAMPLE)), ignore_index=True))
     worker = make_worker()
-    assert drain_jobs(lake_env, worker) == 1
+    assert drain_jobs(lake_env, worker) == 2  # the analysis, then its alerts step
 
     run = latest_run(worker, tenant_id)
     assert run.status == "succeeded" and run.progress == 100 and run.attempts == 1
