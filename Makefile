@@ -6,11 +6,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test test-fast lint package bench clean system-deps run-deps web
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt jobs/requirements.txt jobs/requirements-nodeps.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip<26.3"  # chalice 1.34 needs pip<26.3
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -r jobs/requirements-nodeps.txt
 	touch $(STAMP)
 
 ## Debian packages: chromium for the browser tests (Playwright cannot download browsers here), Pango and fonts for
@@ -64,6 +65,7 @@ package: $(STAMP)
 	$(VENV)/bin/chalice package --stage prod --merge-template infra/resources.json build/package
 
 bench: $(STAMP)
+	$(PY) -m pip install --quiet --no-deps -r bench/requirements.txt
 	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(PY) $$b; done || echo "no benchmarks yet"
 
 clean:

@@ -1,8 +1,9 @@
-"""Trends and seasonality: resample daily sales to days, weeks or months and split them into trend, seasonal
-pattern and what is left (STL), with the seasonal period found in the data rather than assumed.
+"""Trends and seasonality: resample daily sales to days, weeks, months, quarters or years, split them into
+trend, seasonal pattern and what is left (STL), and test whether a seasonal cycle is really there.
 
 Input is a daily series (``pd.Series`` indexed by date) such as ``daily.sql``'s ``revenue``; days missing from
-it had no sales and count as 0. Weeks start on Monday and are labelled by that Monday; months by their 1st.
+it had no sales and count as 0. Weeks start on Monday and are labelled by that Monday; months, quarters and
+years by their first day.
 """
 from __future__ import annotations
 
@@ -15,11 +16,16 @@ from statsmodels.nonparametric.smoothers_lowess import lowess
 from statsmodels.tsa.seasonal import STL
 from statsmodels.tsa.stattools import acf
 
-FREQS = {"D": "D", "W": "W-MON", "M": "MS"}
-FREQ_NAMES = {"D": "day", "W": "week", "M": "month"}
-# the seasonal cycle to look for at each frequency: a week of days, a year of weeks or months
-CANDIDATE_PERIODS = {"D": (7, "weekly"), "W": (52, "yearly"), "M": (12, "yearly")}
+FREQS = {"D": "D", "W": "W-MON", "M": "MS", "Q": "QS", "Y": "YS"}
+FREQ_NAMES = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"}
+PERIODS = {"W": "W-SUN", "M": "M", "Q": "Q", "Y": "Y"}  # pandas periods whose start labels each bucket
+# the seasonal cycle to look for at each frequency: a week of days, a year of weeks, months or quarters
+CANDIDATE_PERIODS = {"D": (7, "weekly"), "W": (52, "yearly"), "M": (12, "yearly"), "Q": (4, "yearly"),
+                     "Y": (1, "")}
 MIN_POINTS = 4  # fewer than this and not even a trend line means anything
+SEASONAL_STRENGTH = 0.64  # a cycle weaker than this is left to the trend models (Wang, Smith & Hyndman; feasts)
+# ...except with six cycles or more, where noise alone rarely reaches 0.4 (its strength is about 1 / cycles)
+SEASONAL_STRENGTH_LONG = (6, 0.4)
 
 
 @dataclass(frozen=True)
@@ -50,43 +56,102 @@ def as_daily(values: pd.Series | pd.DataFrame, column: str = "revenue") -> pd.Se
     return series.reindex(full, fill_value=0.0).rename(values.name)
 
 
-def resample(daily: pd.Series, freq: str = "W", drop_partial: bool = True) -> pd.Series:
-    """Sum a daily series into days, weeks (Monday start) or months.
-
-    Incomplete first and last weeks or months are dropped by default: a half-finished month would look like
-    a slump to a chart reader and to a forecaster.
-    """
+def check_freq(freq: str) -> None:
+    """Raise a ValueError naming the frequencies there are, unless ``freq`` is one of them."""
     if freq not in FREQS:
-        raise ValueError(f"Unknown frequency {freq!r}: use 'D' (day), 'W' (week) or 'M' (month).")
+        known = ", ".join(f"{code!r} ({name})" for code, name in FREQ_NAMES.items())
+        raise ValueError(f"Unknown frequency {freq!r}: use {known}.")
+
+
+def resample(daily: pd.Series, freq: str = "W", drop_partial: bool = True) -> pd.Series:
+    """Sum a daily series into days, weeks (Monday start), months, quarters or years.
+
+    Incomplete first and last periods are dropped by default: a half-finished month would look like a slump
+    to a chart reader and to a forecaster.
+    """
+    check_freq(freq)
     daily = as_daily(daily)
     if freq == "D" or daily.empty:
         return daily
     out = daily.resample(FREQS[freq], label="left", closed="left").sum()
     if drop_partial:
         days = daily.resample(FREQS[freq], label="left", closed="left").size()
-        expected = 7 if freq == "W" else pd.Series(out.index.days_in_month, index=out.index)
+        ends = out.index.to_period(PERIODS[freq]).end_time.normalize()
+        expected = pd.Series((ends - out.index).days + 1, index=out.index)
         out = out[days >= expected]
     return out
 
 
 def infer_freq(series: pd.Series) -> str:
-    """'D', 'W' or 'M' from the typical spacing of the index."""
+    """'D', 'W', 'M', 'Q' or 'Y' from the typical spacing of the index (any pandas anchor: W-SUN, ME, QE-DEC...)."""
     if len(series) < 2:
         return "D"
     step = pd.Series(series.index).diff().median().days
-    return "D" if step < 4 else "W" if step < 20 else "M"
+    return "D" if step < 4 else "W" if step < 20 else "M" if step < 60 else "Q" if step < 200 else "Y"
+
+
+def period_starts(index: pd.Index, freq: str) -> pd.DatetimeIndex:
+    """Each date's period label as :func:`resample` makes it: the day, the week's Monday, the month's 1st..."""
+    index = pd.DatetimeIndex(pd.to_datetime(index)).normalize()
+    return index if freq == "D" else index.to_period(PERIODS[freq]).start_time
+
+
+def season_lengths(freq: str, n: int) -> tuple[int, ...]:
+    """The seasonal cycles worth testing for ``n`` periods at ``freq``, longest last: a week of days (and a
+    year of days once there are two years), a year of weeks (only with two years of weeks), months, quarters."""
+    period = CANDIDATE_PERIODS[freq][0]
+    if period <= 1 or n < 2 * period:
+        return ()
+    return (7, 365) if freq == "D" and n >= 2 * 365 else (period,)
+
+
+def seasonal_strength(values: np.ndarray, period: int) -> tuple[float, np.ndarray]:
+    """Strength of the cycle of ``period`` (Wang, Smith & Hyndman: 1 - Var(resid) / Var(seasonal + resid)) and
+    that seasonal part, from an STL fit whose seasonal part is a slowly changing level per position (degree 0,
+    13 cycles): a flexible one would follow noise when there are only two or three cycles."""
+    fit = STL(np.asarray(values, dtype=float), period=period, seasonal=13, seasonal_deg=0).fit()
+    spread = float(np.var(fit.seasonal + fit.resid))
+    strength = max(0.0, 1 - float(np.var(fit.resid)) / spread) if spread > 0 else 0.0
+    return strength, np.asarray(fit.seasonal)
+
+
+def seasonal_cycles(values: np.ndarray, periods: tuple[int, ...]) -> tuple[int, ...]:
+    """The cycles among ``periods`` that are really there: two full cycles and a seasonal strength of at least
+    0.64 (the feasts convention; 0.4 from six cycles on), each tested once the shorter cycles found are taken
+    out (a strong weekly pattern would hide a yearly one). The classical autocorrelation test at the seasonal
+    lag cannot see a smooth yearly wave in two or three years of weeks (the 51 lags before 52 swamp it), so
+    strength is the one test used."""
+    values = np.asarray(values, dtype=float)
+    if not len(values) or not np.all(np.isfinite(values)) or np.ptp(values) == 0:
+        return ()
+    found = []
+    for period in sorted(periods):
+        if period > 1 and len(values) >= 2 * period:
+            strength, seasonal = seasonal_strength(values, period)
+            cycles, lower = SEASONAL_STRENGTH_LONG
+            if strength >= (lower if len(values) >= cycles * period else SEASONAL_STRENGTH):
+                found.append(period)
+                values = values - seasonal
+    return tuple(found)
+
+
+def is_seasonal(values: np.ndarray, period: int) -> bool:
+    """Whether a cycle of ``period`` passes :func:`seasonal_cycles`' test."""
+    return bool(seasonal_cycles(values, (period,)))
 
 
 def seasonal_period(series: pd.Series, freq: str) -> tuple[int | None, str]:
     """The seasonal period to model, or None with the reason in plain words.
 
-    The candidate (7 days, 52 weeks, 12 months) needs two full cycles, and must show in the data: the
-    autocorrelation of the detrended series at that lag must be clearly positive, or the periodogram's
-    strongest peak must sit at that cycle.
+    The candidate (7 days, 52 weeks, 12 months, 4 quarters; none for years) needs two full cycles, and must
+    show in the data: the autocorrelation of the detrended series at that lag must be clearly positive, or the
+    periodogram's strongest peak must sit at that cycle.
     """
     period, name = CANDIDATE_PERIODS[freq]
     unit = FREQ_NAMES[freq]
     n = len(series)
+    if period <= 1:
+        return None, f"Yearly figures have no seasonal pattern within the {unit} to model."
     if n < 2 * period:
         return None, (f"Only {n} {unit}s of data: a {name} pattern needs at least {2 * period} {unit}s "
                       f"(two full cycles), so no seasonal pattern was modelled.")

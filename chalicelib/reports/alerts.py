@@ -239,11 +239,15 @@ def day_label(when: Any) -> str:
 
 
 def period_label(start: Any, freq: str) -> str:
-    """``the week of 5 May 2025``, ``May 2025`` or ``5 May 2025``."""
+    """``the week of 5 May 2025``, ``May 2025``, ``Q2 2025``, ``2025`` or ``5 May 2025``."""
     start = pd.Timestamp(start)
     unit = FREQ_NAMES.get(freq, "period")
     if unit == "month":
         return f"{start:%B %Y}"
+    if unit == "quarter":
+        return f"Q{start.quarter} {start.year}"
+    if unit == "year":
+        return str(start.year)
     return day_label(start) if unit == "day" else f"the {unit} of {day_label(start)}"
 
 

@@ -168,8 +168,9 @@ def _forecast_summary(result: forecast.ForecastResult, series: pd.Series) -> dic
     total, before = float(result.forecast["forecast"].sum()), float(recent.sum())
     return {"model": result.model, "model_label": forecast.LABELS.get(result.model, result.model),
             "accuracy": result.accuracy, "freq": result.freq, "unit": FREQ_NAMES[result.freq],
-            "horizon": result.horizon, "seasonal_period": result.period, "forecast_total": total,
-            "recent_total": before,
+            "horizon": result.horizon, "seasonal_period": result.period, "seasonal_periods": list(result.periods),
+            "coverage_80": result.coverage.get(80), "coverage_95": result.coverage.get(95),
+            "forecast_total": total, "recent_total": before,
             "change_vs_recent": total / before - 1 if before > 0 and len(recent) == result.horizon else None}
 
 
@@ -202,7 +203,8 @@ def forecast_step(state: Any) -> Output:
 
 
 def forecast_accuracy_step(state: Any) -> Output:
-    """How the previous published run's forecast compares with what has happened since."""
+    """How the previous published run's forecast compares with what has happened since, including the share of
+    actuals inside its 80 % and 95 % ranges (``coverage_80``, ``coverage_95`` in the meta)."""
     previous = state.previous("forecast")
     if previous is None:
         raise Skip("No earlier analysis with a forecast to check yet: forecast accuracy shows from the next run on.")

@@ -4,7 +4,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from chalicelib.analytics.timeseries import as_daily, decompose, describe, resample, seasonal_period
+from chalicelib.analytics.timeseries import (
+    as_daily,
+    decompose,
+    describe,
+    infer_freq,
+    resample,
+    season_lengths,
+    seasonal_cycles,
+    seasonal_period,
+)
 
 
 def _weekly_daily(days: int = 120, seed: int = 0) -> pd.Series:
@@ -78,3 +87,36 @@ def test_noise_has_no_season_and_yearly_needs_two_years():
     months = pd.Series(100 + 20 * np.cos(np.arange(36) * 2 * np.pi / 12),
                        index=pd.date_range("2022-01-01", periods=36, freq="MS"))
     assert decompose(months).periods == (12,)
+
+
+def test_quarters_and_years_drop_partial_edges_and_are_inferred():
+    daily = pd.Series(1.0, index=pd.date_range("2023-02-15", "2025-03-10", freq="D"))
+    quarters = resample(daily, "Q")
+    assert quarters.index[0] == pd.Timestamp("2023-04-01") and quarters.index[-1] == pd.Timestamp("2024-10-01")
+    assert quarters.iloc[:2].tolist() == [91.0, 92.0]
+    years = resample(daily, "Y")
+    assert years.index.tolist() == [pd.Timestamp("2024-01-01")] and years.tolist() == [366.0]
+    for freq, code in (("D", "D"), ("W-SUN", "W"), ("ME", "M"), ("MS", "M"), ("QE-DEC", "Q"), ("QS", "Q"),
+                       ("YS", "Y"), ("YE", "Y")):
+        assert infer_freq(pd.Series(1.0, index=pd.date_range("2020-01-01", periods=10, freq=freq))) == code
+    assert seasonal_period(years, "Y")[0] is None
+
+
+def test_season_lengths_follow_the_frequency_and_the_history():
+    assert season_lengths("D", 400) == (7,) and season_lengths("D", 800) == (7, 365)
+    assert season_lengths("W", 103) == () and season_lengths("W", 104) == (52,)
+    assert season_lengths("M", 30) == (12,) and season_lengths("Q", 8) == (4,) and season_lengths("Y", 50) == ()
+
+
+def test_seasonal_cycles_need_strength_not_just_length():
+    rng = np.random.default_rng(8)
+    t = np.arange(156)
+    wave = 1000 + 4 * t + 250 * np.sin(2 * np.pi * t / 52) + rng.normal(0, 40, 156)
+    assert seasonal_cycles(wave, (52,)) == (52,)  # the autocorrelation test at lag 52 misses this one
+    assert seasonal_cycles(rng.normal(1000, 40, 156), (52,)) == ()
+    assert seasonal_cycles(wave[:90], (52,)) == ()  # under two cycles
+    assert seasonal_cycles(np.full(60, 3.0), (12,)) == ()
+    days = np.arange(3 * 365)
+    both = (1000 * np.array([0.9, 0.9, 1.0, 1.0, 1.2, 1.5, 0.5])[days % 7] * (1 + 0.3 * np.sin(2 * np.pi * days / 365))
+            + rng.normal(0, 30, len(days)))
+    assert seasonal_cycles(both, (7, 365)) == (7, 365)  # the yearly wave is tested with the weekly one taken out

@@ -6,7 +6,8 @@
  */
 import { api } from "../api.js";
 
-const BUCKETS = { D: "day", W: "week", M: "month", MS: "month", day: "day", week: "week", month: "month" };
+const BUCKETS = { D: "day", W: "week", M: "month", MS: "month", Q: "quarter", QS: "quarter", Y: "year", YS: "year",
+                  day: "day", week: "week", month: "month", quarter: "quarter", year: "year" };
 const cache = new Map();
 
 /** The Explore time dimension for a forecast's `freq`/`unit` ("W" → "week"). */
