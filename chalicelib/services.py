@@ -122,7 +122,7 @@ def reports() -> Any:
                      schedules=ScheduleStore(dynamodb, s.table_name),
                      alert_settings=AlertSettingsStore(dynamodb, aws.client("kms"), s.table_name, s.kms_key_id),
                      deliveries=DeliveryLog(dynamodb, s.table_name), explore=explore(),
-                     tenants=TenantStore(dynamodb, s.table_name), sqs=aws.client("sqs"), queue_url=s.jobs_queue_url,
+                     tenants=tenancy().store, sqs=aws.client("sqs"), queue_url=s.jobs_queue_url,
                      allow_loopback_webhooks=bool(s.alert_webhook_allow_loopback))
 
 

@@ -21,7 +21,7 @@ from chalicelib.errors import ValidationFailed
 from chalicelib.reports.alerts import SEVERITIES, AlertRules
 from chalicelib.reports.outbound import Resolver, check_webhook_url, resolve
 from chalicelib.tenancy.store import get_item, is_conditional_failure, tenant_pk, to_item
-from chalicelib.webhooks.secrets import new_secret
+from chalicelib.webhooks.secrets import new_secret, open_text, seal_text
 
 SETTINGS_SK = "ALERTSETTINGS"
 LEDGER_DAYS = 400  # longer than any lookback, so an old anomaly never comes back as new
@@ -146,17 +146,12 @@ class AlertSettingsStore:
         self._db.put_item(TableName=self._table, Item=to_item(item))
         return settings
 
-    # The same approach as chalicelib.webhooks.secrets (base64 text, KMS encryption context naming the tenant),
-    # whose helpers are methods bound to its key items; the context here names the purpose instead of a key id.
+    # Sealed like the inbound webhook secrets; the context names the purpose instead of a key id.
     def _encrypt(self, tenant_id: str, secret: str) -> str:
-        blob = self._kms.encrypt(KeyId=self._kms_key_id, Plaintext=secret.encode(),
-                                 EncryptionContext=_context(tenant_id))["CiphertextBlob"]
-        return base64.b64encode(blob).decode()
+        return seal_text(self._kms, self._kms_key_id, _context(tenant_id), secret)
 
     def _decrypt(self, tenant_id: str, ciphertext: str) -> str:
-        """KMS checks the context, so a ciphertext copied into another company's item does not open."""
-        return self._kms.decrypt(CiphertextBlob=base64.b64decode(ciphertext), KeyId=self._kms_key_id,
-                                 EncryptionContext=_context(tenant_id))["Plaintext"].decode()
+        return open_text(self._kms, self._kms_key_id, _context(tenant_id), base64.b64decode(ciphertext))
 
 
 def _context(tenant_id: str) -> dict[str, str]:

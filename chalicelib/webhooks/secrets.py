@@ -80,6 +80,17 @@ def _refusals(item: dict[str, Any]) -> dict[str, Any] | None:
             "last_message": item.get("last_refused_message")}
 
 
+def seal_text(kms: Any, kms_key_id: str, context: dict[str, str], text: str) -> str:
+    """``text`` KMS-encrypted under ``context``, as base64 text (tenant exports serialise every item as JSON)."""
+    blob = kms.encrypt(KeyId=kms_key_id, Plaintext=text.encode(), EncryptionContext=context)["CiphertextBlob"]
+    return base64.b64encode(blob).decode()
+
+
+def open_text(kms: Any, kms_key_id: str, context: dict[str, str], blob: bytes) -> str:
+    """KMS checks the encryption context, so a ciphertext copied into another tenant's item will not open."""
+    return kms.decrypt(CiphertextBlob=blob, KeyId=kms_key_id, EncryptionContext=context)["Plaintext"].decode()
+
+
 def _blob(value: str) -> bytes:
     return base64.b64decode(value)
 
@@ -191,19 +202,15 @@ class WebhookKeys:
 
     # -- plumbing -------------------------------------------------------------------------------
     def _encrypt(self, tenant_id: str, key_id: str, secret: str) -> str:
-        """Base64 text, not a binary attribute: tenant exports serialise every item of the partition as JSON."""
-        blob = self._kms.encrypt(KeyId=self._kms_key_id, Plaintext=secret.encode(),
-                                 EncryptionContext={"tenant_id": tenant_id, "key_id": key_id})["CiphertextBlob"]
-        return base64.b64encode(blob).decode()
+        return seal_text(self._kms, self._kms_key_id, {"tenant_id": tenant_id, "key_id": key_id}, secret)
 
     def _decrypt(self, tenant_id: str, key_id: str, blob: bytes) -> str:
-        """KMS checks the encryption context, so a ciphertext copied to another tenant's item will not open."""
+        """Cached a while: every signed delivery needs the plaintext."""
         cache_key, now = (tenant_id, key_id, hashlib.sha256(blob).digest()), self._clock()
         hit = self._plain.get(cache_key)
         if hit and hit[0] > now:
             return hit[1]
-        plain = self._kms.decrypt(CiphertextBlob=blob, KeyId=self._kms_key_id,
-                                  EncryptionContext={"tenant_id": tenant_id, "key_id": key_id})["Plaintext"].decode()
+        plain = open_text(self._kms, self._kms_key_id, {"tenant_id": tenant_id, "key_id": key_id}, blob)
         if len(self._plain) >= _CACHE_LIMIT:
             self._plain.clear()
         self._plain[cache_key] = (now + self._cache_seconds, plain)
