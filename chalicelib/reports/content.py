@@ -162,6 +162,10 @@ def _trend(c: _Context) -> dict[str, Any]:
     if not rows:
         raise _Skipped(f"No sales {words.span_words(start, c.end)}{_filter_words(c)}.")
     rows = sorted(rows, key=lambda r: r["week"])
+    # a week cut by the chart's edges (or by the last sale) would read as a slump: keep whole weeks only
+    whole = [r for r in rows if date.fromisoformat(str(r["week"])[:10]) >= start
+             and date.fromisoformat(str(r["week"])[:10]) + timedelta(days=6) <= c.end]
+    rows = whole or rows
     x = [str(r["week"])[:10] for r in rows]
     actual = [r.get("revenue") for r in rows]
     forecast, note = _forecast_series(c)
