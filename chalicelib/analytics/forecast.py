@@ -111,6 +111,11 @@ class _Scale:
         if kind == "classical":
             self.multiplicative, self.index = _classical_indices(y, period)
 
+    def for_history(self, y: np.ndarray) -> _Scale:
+        """The same scale estimated on a shorter history: a backtest origin must not see seasonal indices
+        computed from the very periods it is tested on."""
+        return _Scale(self.kind, y, self.period) if self.kind == "classical" else self
+
     def to_model(self, y: np.ndarray) -> np.ndarray:
         if self.kind == "log":
             return np.log(y)
@@ -132,7 +137,15 @@ class _Scale:
 
 def _classical_indices(y: np.ndarray, period: int) -> tuple[bool, np.ndarray]:
     """Seasonal indices by ratio (positive series) or difference to a centred moving average, averaged per
-    position in the cycle: the M-competitions' classical decomposition."""
+    position in the cycle: the M-competitions' classical decomposition. Under two cycles (an early backtest
+    origin) the last cycle's ratios or differences to its own mean stand in."""
+    if len(y) < 2 * period + 1:
+        last = y[-period:]
+        position = np.arange(len(y) - period, len(y)) % period
+        order = np.argsort(position)
+        if last.min() > 0:
+            return True, (last / last.mean())[order]
+        return False, (last - last.mean())[order]
     weights = np.r_[0.5, np.ones(period - 1), 0.5] / period if period % 2 == 0 else np.ones(period) / period
     trend = np.convolve(y, weights, mode="valid")
     offset = (len(weights) - 1) // 2
@@ -208,11 +221,18 @@ class _Mstl:
         self.periods, self.make_trend = tuple(sorted(periods)), trend
 
     def _split(self, z: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """STL needs two cycles: for a cycle the history does not cover twice (a backtest origin early in a
+        series barely two years long) the last cycle's differences to its mean repeat instead."""
         from statsmodels.tsa.seasonal import STL
 
         adjusted, parts = z, []
         for k, period in enumerate(self.periods):  # one pass: statsforecast's second one doubles the daily cost
-            part = np.asarray(STL(adjusted, period=period, seasonal=7 + 4 * (k + 1), seasonal_deg=0).fit().seasonal)
+            if len(adjusted) < 2 * period + 1:
+                last = adjusted[-period:] - adjusted[-period:].mean()
+                part = last[(np.arange(len(adjusted)) - (len(adjusted) - period)) % period]
+            else:
+                part = np.asarray(STL(adjusted, period=period, seasonal=7 + 4 * (k + 1),
+                                      seasonal_deg=0).fit().seasonal)
             parts.append(part)
             adjusted = adjusted - part
         return adjusted, parts
@@ -253,12 +273,16 @@ def _run(spec: _Spec, y: np.ndarray, origins: list[int], step: int, h: int) -> _
     if spec.forwards:
         model = spec.make().fit(z)
         final = _path(model.predict(h, level=level), spec.scale, len(y), spec.intervals)
-        means = [model.forward(z[:o], step)["mean"] for o in origins]
+        replay = lambda history: model.forward(history, step)  # noqa: E731
     else:  # Croston & co. have no forward; their fits cost next to nothing, so each origin refits
         final = _path(spec.make().forecast(z, h, level=level), spec.scale, len(y), spec.intervals)
-        means = [spec.make().forecast(z[:o], step)["mean"] for o in origins]
+        replay = lambda history: spec.make().forecast(history, step)  # noqa: E731
     sd = final.sd[:step] if len(final.sd) >= step else np.resize(final.sd, step)
-    return _Scored([_Path(spec.scale.from_model(mean, o), sd) for mean, o in zip(means, origins)], final)
+    paths = []
+    for origin in origins:
+        scale = spec.scale.for_history(y[:origin])
+        paths.append(_Path(scale.from_model(replay(scale.to_model(y[:origin]))["mean"], origin), sd))
+    return _Scored(paths, final)
 
 
 def _seasonal_naive(y: np.ndarray, m: int, start: int, h: int) -> _Path:
@@ -273,8 +297,9 @@ def _seasonal_naive(y: np.ndarray, m: int, start: int, h: int) -> _Path:
 
 # -------------------------------------------------------------------------------------- backtest ----
 def _plan(n: int, h: int, origins: int, m: int) -> tuple[int, list[int]]:
-    """Backtest windows of ``step`` points from ``origins`` origins, each with enough history before it."""
-    shortest = max(MIN_TRAIN, 2 * m + 1 if m > 1 else 0)
+    """Backtest windows of ``step`` points from ``origins`` origins, each with a cycle of history before it
+    (asking for two left a series just over two years long one window of one period)."""
+    shortest = max(MIN_TRAIN, m + 1 if m > 1 else 0)
     room = n - shortest
     step = max(1, min(h, room - (origins - 1)))
     gap = max(1, min(step, (room - step) // max(origins - 1, 1)))
@@ -480,11 +505,16 @@ def _accuracy(y: np.ndarray, run: _Scored, chosen: str, unit: str, starts: list[
     if not nonzero.any():
         return "There were no sales in the periods the forecast was tested on, so its accuracy is unknown."
     typical = float(np.median(np.abs(actual[nonzero] - predicted[nonzero]) / np.abs(actual[nonzero])))
+    tested = len({period for start in starts for period in range(start, start + step)})
     text = (f"{LABELS[chosen]} was the most accurate on your past data: typically within ±{typical:.0%} per {unit} "
-            f"when tested on the last {len(starts) * step} {unit}s ({len(starts)} tests).")
+            f"when tested on the last {_count(tested, unit)} ({_count(len(starts), 'test')}).")
     if 80 in coverage and np.isfinite(coverage[80]):
         text += f" Its 80 % range held {coverage[80]:.0%} of the time in those tests."
     return text
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def monitor(previous_forecast: pd.DataFrame, actuals: pd.Series) -> dict:

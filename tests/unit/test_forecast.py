@@ -67,6 +67,16 @@ def test_a_yearly_season_needs_two_years_and_a_significant_test():
     assert forecast(noise, models=("seasonal_naive", "ets", "ensemble")).period is None  # two years, no wave
 
 
+@pytest.mark.parametrize("weeks", [105, 110, 125])
+def test_a_series_just_over_two_years_is_tested_on_whole_windows(weeks):
+    """Just past two years of weeks the yearly cycle is modelled, and the backtest still has three windows of the
+    full horizon (it once tested such a series on one week and printed "within ±0%")."""
+    result = forecast(_seasonal_trend(weeks=weeks))
+    assert result.period == 52
+    assert "tested on the last 36 weeks (3 tests)" in result.accuracy
+    assert "±0%" not in result.accuracy
+
+
 def test_intervals_are_calibrated_on_synthetic_series():
     inside = {80: [], 95: []}
     for seed in range(12):
