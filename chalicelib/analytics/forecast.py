@@ -1,11 +1,12 @@
 """Sales forecasts with calibrated ranges: statistical models compete on the series' own recent past, and the
 one that would have forecast it best (rolling-origin backtest, lowest MASE) makes the forecast; the median of
-the models is a candidate too, and the usual winner (it is preferred unless a single model is 10 % better).
+the three best models in that backtest is a candidate too, and the usual winner (it is preferred unless a single
+model is 10 % better).
 
 Candidates (statsforecast's compiled models on numpy arrays; STL stays on statsmodels): seasonal naive (the
 yardstick, never chosen over a fitted model), ETS, Theta, MSTL (STL seasonal parts plus a damped trend) on the
-sales and on their log, Croston / ADIDA / IMAPA when over 30 % of periods have no sales, and the median
-"ensemble"; a damped trend, naive and AutoARIMA on request (AutoARIMA costs 9x ETS: over the CPU budget of the
+sales and on their log, Croston / ADIDA / IMAPA when over 30 % of periods have no sales, and the
+"ensemble" (mean of the top three); a damped trend, naive and AutoARIMA on request (AutoARIMA costs 9x ETS: over the CPU budget of the
 whole forecast, 2x one ETS fit). A seasonal cycle (a week of days and a year of days, 52 weeks, 12 months,
 4 quarters) is modelled only when the data pass a seasonal strength test for it (timeseries.seasonal_cycles).
 Each model is fitted once on the whole history and replayed from each backtest origin with ``forward`` (same
@@ -45,6 +46,9 @@ PRIOR_POINTS = 16  # backtest errors weigh against this many "points" of the mod
 PARAMETERS = 8
 SANE = 20.0  # a forecast beyond 20x the largest value seen is a numerical blow-up, not a forecast
 ENSEMBLE_TIE = 0.1  # the ensemble is chosen unless a single model's backtest MASE is over 10 % lower
+# the ensemble averages the models that did best in the backtest: on the bench's 416 held-out series the mean of the
+# top three was 0.4-1.2 % better than the median of all models (weekly 0.3 % worse), a larger or smaller top no better
+ENSEMBLE_SIZE = 3
 YARDSTICKS = ("seasonal_naive", "naive")
 FORECAST_COLUMNS = ["date", "forecast", "lower_80", "upper_80", "lower_95", "upper_95"]
 COMPARISON_COLUMNS = ["model", "mae", "rmse", "mape", "smape", "mase", "chosen", "coverage_80", "coverage_95"]
@@ -54,7 +58,7 @@ LABELS = {"seasonal_naive": "Seasonal naive (same period last cycle)", "naive": 
           "mstl": "MSTL (seasonal patterns plus a damped trend)",
           "mstl_log": "MSTL on the log scale (patterns in proportion to the level)",
           "croston": "Croston (intermittent sales)", "adida": "ADIDA (intermittent sales)",
-          "imapa": "IMAPA (intermittent sales)", "ensemble": "Ensemble (median of the models)"}
+          "imapa": "IMAPA (intermittent sales)", "ensemble": "Ensemble (mean of the three best models)"}
 MODELS = ("seasonal_naive", "ets", "theta", "mstl", "mstl_log", "croston", "adida", "imapa", "ensemble")
 # by request only: in the ensemble the damped trend made quarterly forecasts worse, naive is seasonal naive's
 # twin, and AutoARIMA costs about 9x ETS, beyond the budget of 2x one ETS fit for the whole forecast
@@ -412,7 +416,7 @@ def _candidates(y: np.ndarray, freq: str, h: int, origins: int,
                 scored[name] = run
     members = tuple(name for name in scored if name not in YARDSTICKS)
     if "ensemble" in models and len(members) >= 2:
-        scored["ensemble"] = _median(scored, members)
+        scored["ensemble"] = _ensemble(scored, _best(y, scored, members, starts, step))
     return periods, starts, step, scored
 
 
@@ -439,12 +443,19 @@ def _sane(run: _Scored, y: np.ndarray) -> bool:
     return all(np.all(np.isfinite(p.mean)) and float(np.abs(p.mean).max()) <= limit for p in paths)
 
 
-def _median(scored: dict[str, _Scored], members: tuple[str, ...]) -> _Scored:
-    """The median of the members' forecasts (and of their uncertainty), origin by origin."""
+def _best(y: np.ndarray, scored: dict[str, _Scored], members: tuple[str, ...], starts: list[int],
+          step: int) -> tuple[str, ...]:
+    """The ``ENSEMBLE_SIZE`` members with the lowest backtest error (mean absolute; ties keep the listed order)."""
+    error = {name: float(np.mean(np.abs(_errors(y, scored[name].backtest, starts, step)))) for name in members}
+    return tuple(sorted(members, key=lambda name: error[name])[:ENSEMBLE_SIZE])
+
+
+def _ensemble(scored: dict[str, _Scored], members: tuple[str, ...]) -> _Scored:
+    """The mean of the members' forecasts (and of their uncertainty, recalibrated later), origin by origin."""
     def combine(paths: list[_Path]) -> _Path:
         sds = np.array([p.sd for p in paths])
-        sd = np.nanmedian(sds, axis=0) if np.isfinite(sds).any() else np.full(len(paths[0].mean), np.nan)
-        return _Path(np.median([p.mean for p in paths], axis=0), sd)
+        sd = np.nanmean(sds, axis=0) if np.isfinite(sds).any() else np.full(len(paths[0].mean), np.nan)
+        return _Path(np.mean([p.mean for p in paths], axis=0), sd)
     backtest = [combine([scored[m].backtest[k] for m in members]) for k in range(len(scored[members[0]].backtest))]
     return _Scored(backtest, combine([scored[m].final for m in members]), members)
 
