@@ -253,11 +253,11 @@ def _table(set_name: str, rows: list[dict], v: dict) -> str:
 
 
 def _forecaster_version() -> str:
-    path = ROOT / "chalicelib" / "analytics" / "forecast.py"
-    digest = hashlib.sha1(path.read_bytes()).hexdigest()[:10]
-    status = subprocess.run(["git", "status", "--porcelain", "--", str(path)], cwd=ROOT, capture_output=True,
+    paths = sorted((ROOT / "chalicelib" / "analytics").glob("forecast*.py"))
+    digest = hashlib.sha1(b"".join(path.read_bytes() for path in paths)).hexdigest()[:10]
+    status = subprocess.run(["git", "status", "--porcelain", "--", *map(str, paths)], cwd=ROOT, capture_output=True,
                             text=True).stdout.strip()
-    return f"chalicelib/analytics/forecast.py sha1 {digest} ({'modified' if status else 'as committed'})"
+    return f"chalicelib/analytics/forecast*.py sha1 {digest} ({'modified' if status else 'as committed'})"
 
 
 def main() -> None:
