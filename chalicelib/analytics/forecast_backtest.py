@@ -129,7 +129,7 @@ def comparison(y: np.ndarray, scored: dict[str, Scored], starts: list[int], step
 
 def choose(table: pd.DataFrame) -> str:
     """Lowest backtest MASE among the models, with the ensemble winning near-ties (three windows are a small
-    test, and the median of the models is the steadier bet) and the simpler model exact ones (the sort order).
+    test, and the mean of the best models is the steadier bet) and the simpler model exact ones (the sort order).
     Seasonal naive and naive are yardsticks: on held-out series, choosing them when they won a short backtest
     did worse than the models they beat, so they forecast only when nothing else could be fitted."""
     models = table[~table["model"].isin(YARDSTICKS)]
