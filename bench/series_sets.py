@@ -9,6 +9,8 @@ Sets and sources (horizons are the competitions' official ones where they exist)
   holdout_monthly    M1 monthly (official test, h 18) and Tourism monthly (official, h 24)
   holdout_quarterly  M1 quarterly (official test, h 8)
              series no setting of the forecaster was tuned on (the four sets above were looked at while tuning)
+  daily      daily revenue of generated shops (three years: a weekly and a yearly cycle; h 28, the job's default
+             for days); peers get the weekly season, SalesLens finds both
   planted    weekly revenue of ``chalicelib.samples.retail`` (total, top 3 categories, top 3 regions: what the
              analysis job forecasts) and the test suite's seasonal trend series (h 12, the job's default)
 M3 and Tourism carry no start dates: they get a regular synthetic calendar from January 1990.
@@ -26,14 +28,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-SETS = ("monthly", "quarterly", "weekly", "planted", "holdout_monthly", "holdout_quarterly")
+SETS = ("monthly", "quarterly", "weekly", "planted", "holdout_monthly", "holdout_quarterly", "daily")
 SET_FREQ = {"monthly": "M", "quarterly": "Q", "weekly": "W", "planted": "W", "holdout_monthly": "M",
-            "holdout_quarterly": "Q"}
-PANDAS_FREQ = {"M": "MS", "Q": "QS-JAN", "W": "W-MON"}
-SEASON = {"M": 12, "Q": 4, "W": 52}
-HORIZON = {"monthly": 18, "quarterly": 8, "weekly": 13, "planted": 12}
+            "holdout_quarterly": "Q", "daily": "D"}
+PANDAS_FREQ = {"M": "MS", "Q": "QS-JAN", "W": "W-MON", "D": "D"}
+SEASON = {"M": 12, "Q": 4, "W": 52, "D": 7}
+HORIZON = {"monthly": 18, "quarterly": 8, "weekly": 13, "planted": 12, "daily": 28}
 DEFAULT_PER_SET = {"monthly": 200, "quarterly": 150, "weekly": None, "planted": 24,  # None: every series
-                   "holdout_monthly": 150, "holdout_quarterly": 100}
+                   "holdout_monthly": 150, "holdout_quarterly": 100, "daily": 12}
 # Weekly training parts are cut to their last six years: seasonal AutoARIMA (m 52) took 250 s CPU on the 993
 # weeks of M4's W50 alone; this touches only us_gasoline, M4 W10 and W50 (Ansett has at most 270 weeks).
 MAX_TRAIN = {"W": 312}
@@ -174,16 +176,23 @@ def seasonal_trend(weeks: int = 156, seed: int = 0, noise: float = 40.0) -> pd.S
     return pd.Series(values, index=pd.date_range("2023-01-02", periods=weeks, freq="W-MON"))
 
 
-def _retail_cases(seed: int) -> Iterator[Case]:
-    """Daily purchase revenue of one generated shop (three years), as the job builds it: the total, then the top
-    three categories and regions; weeks are summed by the app's own resample, so they match what it forecasts."""
-    from chalicelib.analytics.timeseries import as_daily, resample
+def _shop_days(seed: int) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """One generated shop's three years: purchase rows, their days, and the daily revenue on a full calendar."""
+    from chalicelib.analytics.timeseries import as_daily
     from chalicelib.samples import retail
 
     rows = pd.concat(retail(seed=seed, start="2022-01-03", days=3 * 364), ignore_index=True)
     rows = rows[~rows["is_return"].astype(bool)]
     day = pd.to_datetime(rows["ts"]).dt.normalize()
-    total = as_daily(rows.groupby(day)["amount"].sum())
+    return rows, day, as_daily(rows.groupby(day)["amount"].sum())
+
+
+def _retail_cases(seed: int) -> Iterator[Case]:
+    """Daily purchase revenue of one generated shop (three years), as the job builds it: the total, then the top
+    three categories and regions; weeks are summed by the app's own resample, so they match what it forecasts."""
+    from chalicelib.analytics.timeseries import resample
+
+    rows, day, total = _shop_days(seed)
     parts = [("total", "all", total)]
     for dimension in ("category", "region"):
         for value in rows.groupby(dimension, observed=True)["amount"].sum().nlargest(3).index:
@@ -196,6 +205,15 @@ def _retail_cases(seed: int) -> Iterator[Case]:
         cut = weekly.index[-h]  # the Monday the held-out weeks start
         yield Case(f"retail{seed}/{dimension}/{value}", "planted", "retail", f"retail/{dimension}", "W",
                    weekly.iloc[:-h], weekly.iloc[-h:].to_numpy(), daily[daily.index < cut])
+
+
+def _daily(n: int, seed: int) -> list[Case]:
+    """The daily revenue of ``n`` generated shops, the last four weeks held out."""
+    cases = []
+    for shop in range(seed + 1, seed + 1 + n):
+        total = _shop_days(shop)[2]
+        cases.append(_case(f"retail{shop}/daily", "daily", "retail", "retail/daily", total.to_numpy(), total.index[0]))
+    return cases
 
 
 def _planted(n: int, seed: int) -> list[Case]:
@@ -268,4 +286,6 @@ def load(set_name: str, n: int | None, seed: int = 0) -> list[Case]:
     n = DEFAULT_PER_SET[set_name] if n is None else n
     if set_name == "planted":
         return _planted(n or 24, seed)
+    if set_name == "daily":
+        return _daily(n or 12, seed)
     return sample(SOURCES[set_name](), n, seed)
