@@ -101,7 +101,8 @@ def forecast(series: pd.Series, freq: str = "W", horizon: int | None = None, ori
     chosen = backtest.choose(table) if not flat else "seasonal_naive"
     frame = _frame(series.index[-1], freq, h, scored[chosen].final, factors[chosen], flat)
     table["chosen"] = table["model"] == chosen
-    accuracy = _accuracy(y, scored[chosen], chosen, unit, starts, step, coverage.get(chosen, {}), flat)
+    most_accurate = str(table["model"].iloc[0])
+    accuracy = _accuracy(y, scored[chosen], chosen, most_accurate, unit, starts, step, coverage.get(chosen, {}), flat)
     return ForecastResult(frame, chosen, table[COMPARISON_COLUMNS], accuracy, freq, h,
                           periods[0] if periods else None, None, periods, coverage.get(chosen, {}))
 
@@ -160,8 +161,10 @@ def _frame(last: pd.Timestamp, freq: str, h: int, path: Trajectory, factors: dic
     return pd.DataFrame(columns, columns=FORECAST_COLUMNS)
 
 
-def _accuracy(y: np.ndarray, run: Scored, chosen: str, unit: str, starts: list[int], step: int,
+def _accuracy(y: np.ndarray, run: Scored, chosen: str, most_accurate: str, unit: str, starts: list[int], step: int,
               coverage: dict[int, float], flat: bool) -> str:
+    """How the chosen model did in the backtest, in words; when the ensemble was chosen over a slightly better
+    single model, the sentence says so (the comparison table beside it shows both)."""
     if flat:
         return f"Sales were the same every {unit} so far, so the forecast repeats them; there is nothing to test."
     actual = np.concatenate([y[o:o + step] for o in starts])
@@ -171,11 +174,23 @@ def _accuracy(y: np.ndarray, run: Scored, chosen: str, unit: str, starts: list[i
         return "There were no sales in the periods the forecast was tested on, so its accuracy is unknown."
     typical = float(np.median(np.abs(actual[nonzero] - predicted[nonzero]) / np.abs(actual[nonzero])))
     tested = len({period for start in starts for period in range(start, start + step)})
-    text = (f"{LABELS[chosen]} was the most accurate on your past data: typically within ±{typical:.0%} per {unit} "
-            f"when tested on the last {_count(tested, unit)} ({_count(len(starts), 'test')}).")
+    if chosen == "ensemble" and most_accurate != chosen:
+        members = ", ".join(_short(name) for name in run.members)
+        lead = (f"The forecast averages the three models that did best on your past data ({members}): "
+                f"{_short(most_accurate)} alone was slightly more accurate there, but by under "
+                f"{backtest.ENSEMBLE_TIE:.0%}, and an average is the steadier bet. It was")
+    else:
+        lead = f"{LABELS[chosen]} was the most accurate on your past data:"
+    text = (f"{lead} typically within ±{typical:.0%} per {unit} when tested on the last {_count(tested, unit)} "
+            f"({_count(len(starts), 'test')}).")
     if 80 in coverage and np.isfinite(coverage[80]):
         text += f" Its 80 % range held {coverage[80]:.0%} of the time in those tests."
     return text
+
+
+def _short(name: str) -> str:
+    """A model's label without its explanation: "Exponential smoothing (ETS)" -> "Exponential smoothing"."""
+    return LABELS.get(name, name).split(" (")[0]
 
 
 def _count(n: int, noun: str) -> str:

@@ -128,7 +128,8 @@ export function initSeries(forecast, comparison, initial) {
       modelsArea.replaceChildren(modelTable(candidates, MODEL_METRICS,
         { caption: `Models tried for ${seriesName(series)}` }),
         el("p", { class: "chart-caption" }, `Each model forecast past ${series.unit || "period"}s it had not seen; the ` +
-           "one with the smallest error was chosen. MASE below 1 means better than repeating last season."));
+           "one with the smallest error was chosen, or the average of the three best when no single model was over " +
+           "10% better. MASE below 1 means better than repeating last season."));
     } else {
       modelsArea.replaceChildren(el("p", { class: "muted" }, comparison.skipped
         ? `The model comparison is not available: ${comparison.skipped}` : "No other models were compared for this series."));
