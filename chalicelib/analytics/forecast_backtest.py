@@ -21,8 +21,8 @@ ENSEMBLE_SIZE = 3
 YARDSTICKS = ("seasonal_naive", "naive")
 COMPARISON_COLUMNS = ["model", "mae", "rmse", "mape", "smape", "mase", "chosen", "coverage_80", "coverage_95"]
 SIMPLICITY = {name: rank for rank, name in enumerate(
-    ("seasonal_naive", "naive", "croston", "adida", "imapa", "damped", "theta", "ets", "mstl", "mstl_log",
-     "arima", "ensemble"))}
+    ("seasonal_naive", "naive", "croston", "adida", "imapa", "damped", "theta", "holt_winters", "ets", "mstl",
+     "mstl_log", "arima", "ensemble"))}
 
 
 def plan(n: int, h: int, origins: int, m: int) -> tuple[int, list[int]]:

@@ -92,6 +92,23 @@ def test_the_accuracy_sentence_never_claims_more_than_the_comparison_table_shows
     assert seen == {True, False}  # both wordings were exercised
 
 
+def test_holt_winters_replays_its_fit_on_a_shorter_history():
+    """``forward`` reruns the fitted weights and initial states: on the whole history it gives the fit's own
+    forecast, and its range widens with the horizon like the state space model's."""
+    from chalicelib.analytics.forecast_candidates import HoltWinters
+
+    rng = np.random.default_rng(3)
+    t = np.arange(48)
+    z = 100 + 2 * t + 10 * np.array([1.0, -0.5, -1.0, 0.5])[t % 4] + rng.normal(0, 3, 48)
+    model = HoltWinters(4).fit(z)
+    whole = model.predict(6, level=[95])
+    assert np.allclose(model.forward(z, 6)["mean"], whole["mean"])
+    width = whole["hi-95"] - whole["lo-95"]
+    assert np.all(np.diff(width) >= -1e-9) and width[0] > 0
+    shorter = model.forward(z[:40], 8)["mean"]
+    assert np.abs(shorter - z[40:48]).mean() < 3 * 3  # a sane forecast of the held-back points
+
+
 def test_intervals_are_calibrated_on_synthetic_series():
     inside = {80: [], 95: []}
     for seed in range(12):
@@ -137,6 +154,11 @@ def test_quarterly_and_yearly_series_at_their_own_frequency():
     result = forecast(quarters, freq="Q", horizon=8)
     assert result.period == 4 and len(result.forecast) == 8
     assert result.forecast["date"].iloc[0] == pd.Timestamp("2025-01-01")
+    tried = set(result.comparison["model"])
+    assert "holt_winters" in tried and "ets" not in tried  # quarters: Holt-Winters in ETS's place
+    ahead = result.forecast["forecast"].to_numpy()
+    expected = (200 + 3 * np.arange(40, 48)) * np.array([0.8, 1.0, 1.1, 1.3])[np.arange(40, 48) % 4]
+    assert np.abs(ahead / expected - 1).max() < 0.1  # the multiplicative pattern continues
     years = pd.Series(100 + 5.0 * np.arange(12), index=pd.date_range("2013-01-01", periods=12, freq="YS"))
     yearly = forecast(years, freq="Y")
     assert yearly.period is None and len(yearly.forecast) == 2 and yearly.forecast["forecast"].iloc[0] > 150
