@@ -52,7 +52,7 @@ LABELS = {"seasonal_naive": "Seasonal naive (same period last cycle)", "naive": 
           "mstl_log": "MSTL on the log scale (patterns in proportion to the level)",
           "croston": "Croston (intermittent sales)", "adida": "ADIDA (intermittent sales)",
           "imapa": "IMAPA (intermittent sales)", "ensemble": "Ensemble (mean of the three best models)",
-          "holt_winters": "Holt-Winters (damped trend and seasonal pattern)"}
+          "holt_winters": "Holt-Winters (exponential smoothing with a damped trend)"}
 MODELS = ("seasonal_naive", "ets", "theta", "mstl", "mstl_log", "croston", "adida", "imapa", "ensemble")
 # quarters: Holt-Winters (least squares) instead of ETS (maximum likelihood). It was the best single peer on both
 # quarterly sets of the bench; in its place SalesLens went 1.044 -> 0.969x the best peer on M1 quarterly and stayed
