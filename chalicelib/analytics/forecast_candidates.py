@@ -196,7 +196,7 @@ class _Mstl:
 class HoltWinters:
     """statsmodels' Holt-Winters (damped additive trend, additive season; least squares), the strongest single
     model on quarterly series in the bench, with the fit/predict/forward of statsforecast's models. Its sd per
-    step is that of the equivalent ETS(A,Ad,A) state space model."""
+    step is that of the equivalent ETS(A,Ad,A) state space model, its variance per degree of freedom as ETS's."""
 
     def __init__(self, period: int) -> None:
         self.period = period
@@ -222,7 +222,9 @@ class HoltWinters:
         steps = np.arange(1, h)
         damped = np.cumsum(phi ** np.arange(1, h))  # phi + phi^2 + ... + phi^j
         c = alpha + beta * damped + gamma * (steps % max(self.period, 1) == 0)
-        sigma = np.sqrt(self.fit_.sse / len(self.fit_.fittedvalues))
+        seasonal = self.period if self.period > 1 else 0
+        parameters = 5 + (seasonal > 0) + seasonal  # 2 weights, damping, level, trend (+ seasonal weight, states)
+        sigma = np.sqrt(self.fit_.sse / max(len(self.fit_.fittedvalues) - parameters, 1))  # as ETS: per freedom
         sd = sigma * np.sqrt(1 + np.r_[0.0, np.cumsum(c ** 2)])
         return {"mean": mean, **{f"{side}-{lv}": mean + sign * Z[lv] * sd for lv in level
                                  for side, sign in (("lo", -1), ("hi", 1))}}
