@@ -74,12 +74,8 @@ def _classical_indices(y: np.ndarray, period: int) -> tuple[bool, np.ndarray]:
     position in the cycle: the M-competitions' classical decomposition. Under two cycles (an early backtest
     origin) the last cycle's ratios or differences to its own mean stand in."""
     if len(y) < 2 * period + 1:
-        last = y[-period:]
-        position = np.arange(len(y) - period, len(y)) % period
-        order = np.argsort(position)
-        if last.min() > 0:
-            return True, (last / last.mean())[order]
-        return False, (last - last.mean())[order]
+        ratio = bool(y[-period:].min() > 0)
+        return ratio, _last_cycle(y, period, ratio)
     weights = np.r_[0.5, np.ones(period - 1), 0.5] / period if period % 2 == 0 else np.ones(period) / period
     trend = np.convolve(y, weights, mode="valid")
     offset = (len(weights) - 1) // 2
@@ -93,6 +89,14 @@ def _classical_indices(y: np.ndarray, period: int) -> tuple[bool, np.ndarray]:
             return True, index
     index = np.array([(observed - trend)[position == j].mean() for j in range(period)])
     return False, np.nan_to_num(index - index.mean())
+
+
+def _last_cycle(y: np.ndarray, period: int, ratio: bool) -> np.ndarray:
+    """The last cycle's ratios (or differences) to its own mean, by position in the cycle (t % period): all the
+    seasonal pattern a history under two cycles long can give without looking ahead."""
+    last = y[-period:]
+    pattern = last / last.mean() if ratio else last - last.mean()
+    return pattern[np.argsort(np.arange(len(y) - period, len(y)) % period)]
 
 
 # ---------------------------------------------------------------------------------------- models ----
@@ -165,8 +169,7 @@ class _Mstl:
         adjusted, parts = z, []
         for k, period in enumerate(self.periods):  # one pass: statsforecast's second one doubles the daily cost
             if len(adjusted) < 2 * period + 1:
-                last = adjusted[-period:] - adjusted[-period:].mean()
-                part = last[(np.arange(len(adjusted)) - (len(adjusted) - period)) % period]
+                part = _last_cycle(adjusted, period, ratio=False)[np.arange(len(adjusted)) % period]
             else:
                 part = np.asarray(stl_fit(adjusted, period, seasonal=7 + 4 * (k + 1)).seasonal)
             parts.append(part)
