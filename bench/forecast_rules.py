@@ -40,7 +40,7 @@ RULES = [SHIPPED, *[(pool, how, k, tie) for pool in ("shipped", "all")
                     if (pool, how, k, tie) != SHIPPED]]
 
 
-def candidates_of(case: Case) -> dict:
+def candidates_of(case: Case, origins: int = 3) -> dict:
     """Each candidate's backtest mean absolute error and its clipped final forecast, for one case."""
     from chalicelib.analytics import forecast as fc
     from chalicelib.analytics.forecast_backtest import YARDSTICKS, backtest_errors
@@ -50,7 +50,7 @@ def candidates_of(case: Case) -> dict:
     y = series.to_numpy(dtype=float)
     shipped = fc.FREQ_MODELS.get(freq, fc.MODELS)
     everything = tuple(dict.fromkeys(shipped + fc.OPTIONAL + ("ets",)))
-    _, starts, step, scored = fc._candidates(y, freq, case.h, 3, everything)
+    _, starts, step, scored = fc._candidates(y, freq, case.h, origins, everything)
     models = {name: {"errors": backtest_errors(y, run.backtest, starts, step),
                      "mean": np.clip(run.final.mean[:case.h], 0, None), "shipped": name in shipped}
               for name, run in scored.items() if name not in YARDSTICKS and name != "ensemble"}
@@ -109,13 +109,14 @@ def main() -> None:
     parser.add_argument("--per-set", type=int, help="series per set (default: the quality bench's sample)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--origins", type=int, default=3, help="backtest origins per series (the job uses 3)")
     parser.add_argument("--peers", type=Path, help="a bench/forecast_quality.py --json file of the same sample")
     args = parser.parse_args()
     cases = [case for set_name in args.sets for case in load(set_name, args.per_set, args.seed)]
     print(f"{len(cases)} series; every candidate fitted once per series (AutoARIMA included: slow on monthly)",
           flush=True)
     with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
-        records = pool.map(candidates_of, sorted(cases, key=lambda c: -len(c.train)), chunksize=2)
+        records = pool.map(functools.partial(candidates_of, origins=args.origins), sorted(cases, key=lambda c: -len(c.train)), chunksize=2)
     for set_name in args.sets:
         chosen = [r for r in records if r["set"] == set_name]
         baseline = score(SHIPPED, chosen)[0]
