@@ -116,7 +116,8 @@ def main() -> None:
     print(f"{len(cases)} series; every candidate fitted once per series (AutoARIMA included: slow on monthly)",
           flush=True)
     with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
-        records = pool.map(functools.partial(candidates_of, origins=args.origins), sorted(cases, key=lambda c: -len(c.train)), chunksize=2)
+        records = pool.map(functools.partial(candidates_of, origins=args.origins),
+                           sorted(cases, key=lambda c: -len(c.train)), chunksize=2)
     for set_name in args.sets:
         chosen = [r for r in records if r["set"] == set_name]
         baseline = score(SHIPPED, chosen)[0]
