@@ -65,7 +65,7 @@ def compared(current: pd.DataFrame, previous: pd.DataFrame, query: ExploreQuery,
     previous = previous[[*keys, *query.measures]].copy()
     for grain in keys:
         if grain in TIME_DIMENSIONS:
-            previous[grain] = dates.move(previous[grain], offset, grain)
+            previous[grain] = dates.move(previous[grain], offset, grain, query.week_start)
     if keys:
         previous = previous.groupby(keys, as_index=False, dropna=False).sum(min_count=1)
         merged = current.merge(previous, on=keys, how="left", suffixes=("", "_previous"))

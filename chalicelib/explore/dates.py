@@ -111,17 +111,18 @@ def comparison(span: Span, compare: Compare) -> tuple[Span, relativedelta | time
     return span.shifted(offset), offset
 
 
-def move(buckets: pd.Series, offset: relativedelta | timedelta, grain: str) -> pd.Series:
+def move(buckets: pd.Series, offset: relativedelta | timedelta, grain: str, week_start: str = "monday") -> pd.Series:
     """Compared-period bucket starts moved onto the current period's buckets of ``grain``."""
     moved = pd.to_datetime(buckets) + pd.DateOffset(**_offset_args(offset))
-    return truncate(moved, grain)
+    return truncate(moved, grain, week_start)
 
 
-def truncate(days: pd.Series, grain: str) -> pd.Series:
-    """The first day of each date's ``grain`` bucket, as ``YYYY-MM-DD`` text (weeks start on Monday)."""
+def truncate(days: pd.Series, grain: str, week_start: str = "monday") -> pd.Series:
+    """The first day of each date's ``grain`` bucket, as ``YYYY-MM-DD`` text (weeks start on ``week_start``)."""
     days = pd.to_datetime(days)
     if grain == "week":
-        days = days - pd.to_timedelta(days.dt.day_of_week, unit="D")
+        days_into_week = (days.dt.day_of_week + (1 if week_start == "sunday" else 0)) % 7
+        days = days - pd.to_timedelta(days_into_week, unit="D")
     elif grain != "day":
         days = days.dt.to_period({"month": "M", "quarter": "Q", "year": "Y"}[grain]).dt.start_time
     return days.dt.strftime("%Y-%m-%d")

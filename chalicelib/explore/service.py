@@ -57,10 +57,10 @@ class Explore:
         profile.check(query)
         _check_dates(query)
         limit, offset = (CSV_MAX_ROWS, 0) if query.format == "csv" else (query.limit, query.offset)
-        self._guard_scan(ctx, state, profile, span, query.filters)
+        self._guard_scan(ctx, state, profile, span, query.filters, query.week_start)
         renames = extras.renaming(query)
         sql, params = explore_sql.compile_rows(span.start, span.end, tuple(renames.query(query).filters), limit,
-                                               offset, renames.keys)
+                                               offset, renames.keys, query.week_start)
         frame = self._query(ctx, sql, params)
         total = _first_int(frame, "_total_rows")
         frame = _spread_extras(frame.rename(columns={"customer": "customer_id", "product": "product_name"}),
@@ -107,7 +107,7 @@ class Explore:
         if question.source == "rollup" and not state.rollup_complete:
             question = replace(question, lines_only=True)
         if question.source == "lines":
-            self._guard_scan(ctx, state, profile, span, query.filters)
+            self._guard_scan(ctx, state, profile, span, query.filters, question.week_start)
         frame = answers.tidy(self._query(ctx, *explore_sql.compile_explore(question)), list(inside.dimensions))
         lines = _first_int(frame, "_all_lines")
         if not lines:  # no order line matched (without dimensions SQL still answers one row of nulls)
@@ -144,7 +144,8 @@ class Explore:
         previous_question = explore_sql.Question(
             measures=question.measures, dimensions=question.dimensions, start=before.start, end=before.end,
             conditions=tuple(conditions), limit=question.limit if question.ranked else explore_sql.OTHER_ROWS_CAP,
-            other=question.other, keep=_kept(frame, question), extra_keys=question.extra_keys)
+            other=question.other, keep=_kept(frame, question), extra_keys=question.extra_keys,
+            week_start=question.week_start)
         previous = answers.tidy(self._query(ctx, *explore_sql.compile_explore(previous_question)),
                                 list(query.dimensions))
         merged = answers.compared(frame, previous, query, offset)
@@ -152,13 +153,14 @@ class Explore:
                         "end": before.end.isoformat(), "lines": _first_int(previous, "_all_lines")}
 
     def _guard_scan(self, ctx: TenantContext, state: LakeState, profile: Profile, span: dates.Span,
-                    conditions: list[Condition]) -> None:
+                    conditions: list[Condition], week_start: str) -> None:
         """Refuse a question over more order lines than the engine should scan, saying how to narrow it."""
         if profile.lines <= self.max_scan_lines or not state.rollup_complete:
             return
         sql, params = explore_sql.compile_explore(explore_sql.Question(
             measures=("revenue",), start=span.start, end=span.end,
-            conditions=tuple(c for c in conditions if c.field in explore_sql.ROLLUP_DIMENSIONS)))
+            conditions=tuple(c for c in conditions if c.field in explore_sql.ROLLUP_DIMENSIONS),
+            week_start=week_start))
         lines = _first_int(self._query(ctx, sql, params), "_all_lines")
         if lines > self.max_scan_lines:
             raise errors.ValidationFailed(
@@ -252,7 +254,7 @@ def _question(query: ExploreQuery, span: dates.Span, extra_keys: tuple[str, ...]
     return explore_sql.Question(
         measures=tuple(query.measures), dimensions=tuple(query.dimensions), start=span.start, end=span.end,
         conditions=tuple(query.filters), having=tuple(query.having), sort=tuple(query.sort), limit=query.limit,
-        offset=query.offset, other=query.other, extra_keys=extra_keys)
+        offset=query.offset, other=query.other, extra_keys=extra_keys, week_start=query.week_start)
 
 
 def _kept(frame: pd.DataFrame, question: explore_sql.Question) -> tuple[str, ...] | None:

@@ -50,7 +50,7 @@ MEASURES: dict[str, Measure] = {m.name: m for m in (
 
 DIMENSIONS: dict[str, Dimension] = {d.name: d for d in (
     Dimension("day", "Day", "The day of the sale.", time=True),
-    Dimension("week", "Week", "The week of the sale, starting on Monday.", time=True),
+    Dimension("week", "Week", "The week of the sale, starting on Monday (or Sunday: see week_start).", time=True),
     Dimension("month", "Month", "The calendar month of the sale.", time=True),
     Dimension("quarter", "Quarter", "The calendar quarter of the sale.", time=True),
     Dimension("year", "Year", "The calendar year of the sale.", time=True),
@@ -69,6 +69,7 @@ PRESETS = ("last_7_days", "last_30_days", "last_90_days", "last_365_days", "mont
            "year_to_date", "previous_month", "previous_quarter", "previous_year", "all")
 EVENTS = ("black_friday", "cyber_monday", "christmas", "easter", "mothers_day", "valentines_day")
 COMPARE_MODES = ("previous_period", "previous_year", "same_weekday", "event")
+WEEK_STARTS = ("monday", "sunday")
 MAX_VALUES = 1000
 
 def _date_text(value: object) -> object:
@@ -154,6 +155,9 @@ class Filters(Body):
 
     date: DateRange | None = None
     filters: list[Condition] = Field(default_factory=list, max_length=20)
+    week_start: Literal[WEEK_STARTS] = Field(  # type: ignore[valid-type]
+        default="monday", description="the first day of a `week` bucket; left out: the caller's saved preference "
+                                  "(`GET /me/preferences`), Monday when never saved")
 
     @field_validator("filters")
     @classmethod

@@ -87,9 +87,13 @@ def _parsed(text: str) -> exp.Expression:
     return sqlglot.parse_one(text, read="duckdb")
 
 
-def _bucket(grain: str, column: str = "day") -> exp.Expression:
+def _bucket(grain: str, column: str = "day", week_start: str = "monday") -> exp.Expression:
+    """The first day of each date's ``grain`` bucket; SQL weeks start on Monday, so a Sunday week is the Monday
+    week of the next day, a day earlier."""
     if grain == "day":
         return exp.column(column)
+    if grain == "week" and week_start == "sunday":
+        return _sql(f"CAST(DATE_TRUNC('week', {column} + INTERVAL 1 DAY) - INTERVAL 1 DAY AS DATE)")
     return _sql(f"CAST(DATE_TRUNC('{grain}', {column}) AS DATE)")
 
 
@@ -123,6 +127,7 @@ class Question:
     lines_only: bool = False  # the rollup is not complete yet: read the order lines
     extra_keys: tuple[str, ...] = ()  # the company's own columns, named extra_0, extra_1... in the query
     whole_lines: bool = False  # keep each line's whole extras map (the rows of a drill-down show it)
+    week_start: str = "monday"  # the first day of a ``week`` bucket: "monday" or "sunday"
 
     @property
     def fields(self) -> set[str]:
@@ -144,10 +149,10 @@ class Question:
         return next((d for d in self.dimensions if d not in TIME_DIMENSIONS), None)
 
 
-def _field(name: str) -> exp.Expression:
+def _field(name: str, week_start: str) -> exp.Expression:
     """A dimension as an expression over the facts CTE."""
     if name in TIME_DIMENSIONS:
-        return _bucket(name)
+        return _bucket(name, week_start=week_start)
     return exp.column(name)
 
 
@@ -185,7 +190,7 @@ def _facts(question: Question, params: Params) -> exp.Select:
     if question.end is not None:
         facts = facts.where(exp.column("day") <= exp.cast(params(question.end), "DATE"))
     for condition in question.conditions:
-        facts = facts.where(_condition(condition, params))
+        facts = facts.where(_condition(condition, params, question.week_start))
     return facts
 
 
@@ -216,8 +221,8 @@ def _lines(extra_keys: tuple[str, ...], params: Params) -> exp.Select:
     return lines
 
 
-def _condition(condition: Condition, params: Params) -> exp.Expression:
-    target = _field(condition.field)
+def _condition(condition: Condition, params: Params, week_start: str) -> exp.Expression:
+    target = _field(condition.field, week_start)
     if condition.field in TIME_DIMENSIONS:
         values = [exp.cast(params(_as_date(v, condition.field)), "DATE") for v in condition.values]
     else:
@@ -246,7 +251,7 @@ def compile_explore(question: Question) -> tuple[str, dict[str, Any]]:
     ranked = question.ranked
     grouped = exp.select().from_("facts")
     for name in question.dimensions:
-        value = _field(name)
+        value = _field(name, question.week_start)
         if name == ranked and question.keep is not None:
             kept = [params(v) for v in question.keep] or [exp.null()]
             value = exp.Case().when(exp.column(name).isin(*kept), exp.column(name)).else_(exp.Literal.string(OTHER))
@@ -300,7 +305,8 @@ def _visits(question: Question, params: Params) -> exp.Select:
     grains = [d for d in question.dimensions if d in TIME_DIMENSIONS]
     visits = exp.select(exp.alias_(_sql("SUM(visits)"), "visits")).from_("traffic").where("date IS NOT NULL")
     for grain in grains:
-        visits = visits.select(exp.alias_(_bucket(grain, "CAST(date AS DATE)"), grain), append=True)
+        visits = visits.select(exp.alias_(_bucket(grain, "CAST(date AS DATE)", question.week_start), grain),
+                               append=True)
     if question.start is not None:
         visits = visits.where(exp.cast(exp.column("date"), "DATE") >= exp.cast(params(question.start), "DATE"))
     if question.end is not None:
@@ -341,15 +347,15 @@ def _order(question: Question) -> list[exp.Expression]:
     return keys
 
 
-def compile_rows(start: date | None, end: date | None, conditions: tuple[Condition, ...], limit: int,
-                 offset: int, extra_keys: tuple[str, ...] = ()) -> tuple[str, dict[str, Any]]:
+def compile_rows(start: date | None, end: date | None, conditions: tuple[Condition, ...], limit: int, offset: int,
+                 extra_keys: tuple[str, ...] = (), week_start: str = "monday") -> tuple[str, dict[str, Any]]:
     """The order lines behind a cell, newest first, as they were counted, and ``_total_rows``.
 
     The count is its own aggregate beside the page, not a window over every match, so the page stays a top-N.
     """
     params = Params()
     question = Question(measures=("orders",), start=start, end=end, conditions=conditions,  # the order lines
-                        extra_keys=extra_keys, whole_lines=True)
+                        extra_keys=extra_keys, whole_lines=True, week_start=week_start)
     page = (exp.select(*ROW_COLUMNS).from_("matched")
             .order_by(exp.Ordered(this=exp.column("ts"), desc=True), exp.Ordered(this=exp.column("order_id")),
                       exp.Ordered(this=exp.column("product")))

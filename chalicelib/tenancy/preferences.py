@@ -9,7 +9,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from pydantic_core import PydanticCustomError
 
 from chalicelib.auth.permissions import TenantContext
-from chalicelib.query.explore_model import PRESETS
+from chalicelib.query.explore_model import PRESETS, WEEK_STARTS
 from chalicelib.tenancy.store import TenantStore
 
 OVERVIEW_CARDS = ("revenue", "orders", "aov", "customers", "repeat_rate", "conversion", "new_customers", "units",
@@ -17,7 +17,6 @@ OVERVIEW_CARDS = ("revenue", "orders", "aov", "customers", "repeat_rate", "conve
 DATE_FORMATS = ("iso", "dmy", "mdy", "long")  # 2026-12-04, 04/12/2026, 12/04/2026, 4 Dec 2026
 NUMBER_LOCALES = ("auto", "en-GB", "en-US", "de-DE", "fr-FR", "es-ES", "it-IT", "nl-NL", "pt-BR", "sv-SE", "pl-PL",
                   "ja-JP")  # "auto": the browser's own
-WEEK_STARTS = ("monday", "sunday")
 CURRENCY_DISPLAYS = ("symbol", "code", "name")
 DEFAULT_RANGE = "last_90_days" if "last_90_days" in PRESETS else PRESETS[0]
 MAX_CARDS = 20

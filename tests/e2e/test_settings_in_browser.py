@@ -9,7 +9,7 @@ import json
 import re
 import urllib.request
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +85,7 @@ def test_formats_saved_once_show_on_every_page(page, stack):
     page.check("#date-format-iso")
     page.select_option("#number_locale", "de-DE")
     page.check("#currency-display-code")
+    page.check("input[name='week_start'][value='sunday']")
     today = datetime.now(UTC).date().isoformat()
     assert f"Now: {today}" in page.text_content("#preview")  # the preview follows the form before saving
     assert "1.234.567,89" in page.text_content("#preview")
@@ -92,6 +93,7 @@ def test_formats_saved_once_show_on_every_page(page, stack):
     page.wait_for_selector("#prefs-saved:not([hidden])")
     saved = call(stack, "GET", "/me/preferences", token=member["access_token"])
     assert (saved["date_format"], saved["number_locale"], saved["currency_display"]) == ("iso", "de-DE", "code")
+    assert saved["week_start"] == "sunday"
 
     page.reload()
     settle(page)
@@ -111,6 +113,8 @@ def test_formats_saved_once_show_on_every_page(page, stack):
             text = page.evaluate(PORTAL_TEXT)
             assert re.search(r"\b20\d\d-\d\d-\d\d\b", text), f"{other} shows no ISO date: {text[:400]}"
             assert not WRITTEN_OUT_DATE.search(text), f"{other} shows a date not in ISO form: {text[:400]}"
+    weeks = page.locator(".answer-table tbody th").all_inner_texts()  # Explore opens on revenue by week
+    assert weeks and {date.fromisoformat(re.search(r"\d{4}-\d\d-\d\d", w)[0]).weekday() for w in weeks} == {6}
     console.assert_clean()
 
 

@@ -100,6 +100,21 @@ def test_compare_with_the_same_months_last_year(acme: Company) -> None:
     assert answer.data["meta"]["compare"]["start"] == "2024-01-01"
 
 
+def test_weeks_start_on_the_day_the_member_chose_unless_the_question_says(acme: Company) -> None:
+    weekly = {"measures": ["revenue"], "dimensions": ["week"], "date": {"start": "2025-01-05", "end": "2025-01-18"}}
+    assert [r["week"] for r in acme.ask(weekly).data["rows"]] == ["2024-12-30", "2025-01-06", "2025-01-13"]
+    saved = acme.api.call("PUT", "/me/preferences", {"week_start": "sunday"}, token=acme.token)
+    assert saved.status_code == 200, saved.data
+    sundays = acme.ask(weekly).data["rows"]
+    assert [r["week"] for r in sundays] == ["2025-01-05", "2025-01-12"]
+    first_week = purchases()[(purchases()["ts"] >= "2025-01-05") & (purchases()["ts"] < "2025-01-12")]
+    assert sundays[0]["revenue"] == pytest.approx(first_week["amount"].sum())
+    said = acme.ask({**weekly, "week_start": "monday"}).data["rows"]  # an explicit choice wins (forecast charts)
+    assert said[0]["week"] == "2024-12-30"
+    lines = acme.ask({"filters": [{"field": "week", "values": ["2025-01-05"]}], "limit": 1000}, "/explore/rows")
+    assert lines.data["total_rows"] == len(SALES[(SALES["ts"] >= "2025-01-05") & (SALES["ts"] < "2025-01-12")])
+
+
 def test_drill_down_to_the_order_lines_of_a_bar(acme: Company) -> None:
     category = SALES["category"].iloc[0]
     bars = acme.ask({"measures": ["revenue"], "dimensions": ["week"],

@@ -102,6 +102,15 @@ def test_weekly_compare_with_previous_period_meets_bucket_to_bucket() -> None:
     assert first["orders_previous"] == week["order_id"].nunique()
 
 
+def test_sunday_weeks_compare_with_the_sunday_weeks_a_year_before() -> None:
+    answer = ask(service(), measures=["revenue"], dimensions=["week"], week_start="sunday",
+                 date={"start": "2025-03-02", "end": "2025-03-29"}, compare={"mode": "same_weekday"})
+    weeks = [row["week"] for row in answer["rows"]]
+    assert weeks == ["2025-03-02", "2025-03-09", "2025-03-16", "2025-03-23"]
+    week = SALES[(SALES["ts"] >= "2024-03-03") & (SALES["ts"] < "2024-03-10") & ~SALES["is_return"]]
+    assert answer["rows"][0]["revenue_previous"] == pytest.approx(week["amount"].sum())
+
+
 def test_an_empty_answer_says_why_in_words() -> None:
     answer = ask(service(), measures=["revenue"], date={"start": "2025-03-01", "end": "2025-03-31"},
                  filters=[{"field": "product", "values": ["Tent Pro"]}, {"field": "region", "values": ["Mars"]}])

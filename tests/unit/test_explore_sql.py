@@ -27,14 +27,14 @@ FIELDS = {"category": "category", "product": "product_name", "region": "region",
 
 
 def oracle(measures: list[str], dimensions: list[str], conditions: list[Condition] = (),
-           start: date | None = None, end: date | None = None) -> pd.DataFrame:
+           start: date | None = None, end: date | None = None, week_start: str = "monday") -> pd.DataFrame:
     """The same question answered in pandas over the planted rows."""
     rows = SALES.merge(LABELS, on="customer_id", how="left").fillna({"segment": "(none)", "rfm_group": "(none)"})
     rows["stamp"] = rows["ts"].dt.normalize()
     first = rows[~rows["is_return"]].groupby("customer_id")["stamp"].min().rename("first_day")
     rows = rows.join(first, on="customer_id")
     for grain in TIME_DIMENSIONS:
-        rows[grain] = _bucket(rows["stamp"], grain)
+        rows[grain] = _bucket(rows["stamp"], grain, week_start)
     rows = rows.rename(columns={v: k for k, v in FIELDS.items() if k not in ("segment", "rfm_group")})
     if start:
         rows = rows[rows["stamp"] >= pd.Timestamp(start)]
@@ -62,9 +62,9 @@ def oracle(measures: list[str], dimensions: list[str], conditions: list[Conditio
     return pd.DataFrame(out, columns=[*dimensions, *measures])
 
 
-def _bucket(days: pd.Series, grain: str) -> pd.Series:
-    if grain == "week":
-        days = days - pd.to_timedelta(days.dt.day_of_week, unit="D")
+def _bucket(days: pd.Series, grain: str, week_start: str = "monday") -> pd.Series:
+    if grain == "week":  # pandas' weeks ending on Sunday (start Monday) or on Saturday (start Sunday)
+        days = days.dt.to_period("W-SAT" if week_start == "sunday" else "W-SUN").dt.start_time
     elif grain != "day":
         days = days.dt.to_period({"month": "M", "quarter": "Q", "year": "Y"}[grain]).dt.start_time
     return days.dt.strftime("%Y-%m-%d")
@@ -106,6 +106,27 @@ def test_every_measure_by_every_dimension_and_filter_equals_pandas(dimension: st
     got = answer(question)
     assert_same(got, oracle(LINE_MEASURES, [dimension], conditions, start, end), [dimension], LINE_MEASURES)
     assert got["_lines"].sum() == got["_all_lines"].iloc[0]
+
+
+@pytest.mark.parametrize("lines", [False, True], ids=["rollup", "lines"])
+def test_weeks_starting_on_sunday_equal_pandas_on_duckdb_and_athena(lines: bool) -> None:
+    measures = ("revenue", "units") if not lines else ("revenue", "customers")
+    question = Question(measures=measures, dimensions=("week",), limit=5000, week_start="sunday")
+    assert question.source == ("lines" if lines else "rollup")
+    expected = oracle(list(measures), ["week"], week_start="sunday")
+    assert set(pd.to_datetime(expected["week"]).dt.day_name()) == {"Sunday"}
+    for athena in (False, True):
+        assert_same(answer(question, athena=athena), expected, ["week"], list(measures))
+
+
+def test_a_sunday_week_drills_down_to_its_own_seven_days() -> None:
+    sunday = "2025-03-02"
+    sql, params = compile_rows(None, None, (Condition(field="week", values=[sunday]),), 1000, 0,
+                               week_start="sunday")
+    days = pd.to_datetime(LAKE.query(sql, params)["ts"]).dt.normalize()
+    inside = SALES[(SALES["ts"] >= sunday) & (SALES["ts"] < "2025-03-09")]
+    assert len(days) == len(inside) > 0
+    assert days.min() >= pd.Timestamp(sunday) and days.max() <= pd.Timestamp("2025-03-08")
 
 
 @pytest.mark.parametrize("dimension", ["month", "category", "product", "region", "channel"])

@@ -32,6 +32,7 @@ export async function history(series, bucket, firstForecastDate) {
       filters: series.dimension === "total" ? [] : [{ field: series.dimension, op: "in", values: [series.value] }],
       sort: [{ field: bucket, direction: "asc" }],
       limit: 5000,
+      week_start: "monday", // the forecast's weeks start on Monday, whatever the member's weeks
     };
     cache.set(key, api("/explore", { method: "POST", body }).then((answer) => {
       const start = answer.meta?.data_range?.start;

@@ -66,8 +66,9 @@ export async function loadTrend(chartArea, listArea, fields) {
   const window = historyWindow(future, unit, fields.date_range?.end);
   let history;
   try {
+    // the forecast's weeks start on Monday: so do the history's it continues, whatever the member's weeks
     const answer = await api("/explore", { method: "POST", body: {
-      measures: ["revenue"], dimensions: [unit], date: window, limit: 5000 } });
+      measures: ["revenue"], dimensions: [unit], date: window, limit: 5000, week_start: "monday" } });
     history = answer.rows.map((row) => ({ day: isoDay(row[unit]), value: row.revenue }));
   } catch (error) {
     errorState(chartArea, error);
