@@ -3,6 +3,7 @@ mailer, the dedupe ledger, the delivery log and KMS-encrypted alert settings in 
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+import trustme
 from botocore.exceptions import ClientError
 
 from chalicelib import aws
@@ -117,6 +119,41 @@ def _alert(day: str = "2025-05-14") -> Alert:
     return Alert(f"anomaly:{day}:down", "anomaly", "high", f"Revenue on {day} was 41% below expected",
                  f"Revenue on {day} was 41% below expected (€6,234 against €10,559); 80% of the gap is "
                  "Tents (category).", {"date": day, "drivers": [{"value": "Tents", "share": 0.8}]}, day)
+
+
+def test_the_receiver_is_reached_at_the_checked_address_under_its_own_name(receiver: Receiver) -> None:
+    port = receiver.url.split(":")[2].split("/")[0]
+    checked = {"hooks.customer.test": ["127.0.0.1"]}  # a name no real DNS answers: only the check's answer counts
+    sender = outbound.WebhookSender(allow_loopback=True, resolver=lambda host, _port: checked.get(host, []))
+    outcome = sender.deliver(f"http://hooks.customer.test:{port}/hooks/saleslens", SECRET, {"n": 1})
+    assert outcome.status == "sent", outcome
+    assert receiver.requests[0]["headers"]["Host"] == f"hooks.customer.test:{port}" and receiver.requests[0]["verified"]
+
+
+@pytest.mark.parametrize(("certified", "status"), [("hooks.customer.test", "sent"), ("other.example", "failed")])
+def test_tls_checks_the_hosts_own_certificate_at_the_pinned_address(receiver: Receiver, certified: str,
+                                                                     status: str) -> None:
+    ca = trustme.CA()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), receiver.handler())
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(certified).configure_cert(context)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        session = outbound.pinned_session()
+        with ca.cert_pem.tempfile() as bundle:
+            session.verify, session.trust_env = bundle, False  # this CA only (no REQUESTS_CA_BUNDLE from the env)
+            sender = outbound.WebhookSender(session=session, attempts=1, allow_loopback=True,
+                                            resolver=lambda host, _port: ["127.0.0.1"])  # the check's answer
+            outcome = sender.deliver(f"https://hooks.customer.test:{server.server_address[1]}/in", SECRET, {})
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+    assert outcome.status == status, outcome
+    assert len(receiver.requests) == (1 if status == "sent" else 0)
+    assert status == "sent" or "certificate was not accepted" in outcome.error
 
 
 def test_a_500_is_retried_and_the_second_attempt_is_signed_and_sent(aws_env: dict, receiver: Receiver) -> None:

@@ -8,6 +8,7 @@ from functools import cache
 
 import pandas as pd
 import pytest
+import requests
 
 from chalicelib.auth.permissions import TenantContext
 from chalicelib.errors import ValidationFailed
@@ -315,6 +316,23 @@ def test_a_host_that_turns_private_between_attempts_is_not_posted_to_again() -> 
     assert "non-public address" in outcome.error and slept == [1.0]
     sent = session.sent[0]
     assert sent["allow_redirects"] is False and sent["data"] == b'{"a":1}'
+
+
+def test_a_delivery_connects_to_the_address_it_checked_and_names_the_host_for_tls() -> None:
+    session = _Session(200)
+    sender = outbound.WebhookSender(session=session, sleep=list().append,
+                                    resolver=_dns({"hooks.example.com": ["93.184.215.14"]}))
+    assert sender.deliver("https://hooks.example.com:8443/in?t=1", "whsec_x", {}).status == "sent"
+    sent = session.sent[0]
+    assert sent["url"] == "https://93.184.215.14:8443/in?t=1"  # no second DNS lookup can move it
+    assert sent["headers"]["Host"] == "hooks.example.com:8443"
+    request = requests.Request("POST", sent["url"], headers=sent["headers"]).prepare()
+    _, tls = outbound.PinnedAdapter().build_connection_pool_key_attributes(request, True)
+    assert tls["server_hostname"] == tls["assert_hostname"] == "hooks.example.com"  # SNI and the certificate
+    session = _Session(200)  # an address in the URL is used as it is
+    address = _dns({"93.184.215.14": ["93.184.215.14"]})
+    outbound.WebhookSender(session=session, resolver=address).deliver("https://93.184.215.14/in", "whsec_x", {})
+    assert session.sent[0]["url"] == "https://93.184.215.14/in" and "Host" not in session.sent[0]["headers"]
 
 
 def test_429_and_5xx_retry_with_backoff_and_redirects_are_not_followed() -> None:
