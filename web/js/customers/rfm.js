@@ -82,7 +82,8 @@ export async function showRfm(container, loaded, options) {
     el("p", { class: "section-lead" }, summary),
     chart,
     el("p", { class: "chart-caption" }, "Each tile is a group; its size is how many customers are in it. " +
-       "Tiles show the group's customers and what they spent in all. Click a tile to see the group's sales in Explore."),
+       "Tiles show the group's customers and what they spent in all. Click a tile, or a group's name in the table " +
+       "below, to see the group's sales in Explore."),
     el("h3", {}, "The groups in numbers"),
     table);
   await drawChart(chart, treemapOption(profile), {
