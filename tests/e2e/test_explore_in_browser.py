@@ -193,6 +193,7 @@ def test_time_buckets_open_the_next_finer_period_and_errors_show_by_the_controls
     assert page.get_by_label("From", exact=True).input_value() == "2025-01-01"
     assert page.evaluate(CRUMBS_JS) == ["All sales", "2025"]
     assert [row[0] for row in shown_table(page)] == ["2025-01-01", "2025-04-01", "2025-07-01", "2025-10-01"]
+    assert "partial" not in page.locator(".answer-table").inner_text()  # Q4 lacks only the days after the last sale
 
     # in a line chart, a click in the empty space above a point opens that period
     x, _ = page.evaluate(PIXEL_JS, ["2025-04-01", 0])
@@ -211,3 +212,21 @@ def test_time_buckets_open_the_next_finer_period_and_errors_show_by_the_controls
     error.wait_for()
     assert "backwards" in error.inner_text()
     assert page.locator("#chart").count() == 0
+
+
+def test_weeks_cut_by_the_dates_are_named_partial_and_left_out_of_highest_and_lowest(
+        page: Any, stack: Any, owner: dict[str, Any]) -> None:
+    console = open_explore(page, stack, owner, "m=revenue&d=week&from=2025-10-02&to=2025-12-30")
+    weeks = ask(stack, owner["access_token"], measures=["revenue"], dimensions=["week"], week_start="monday",
+                date={"start": "2025-10-02", "end": "2025-12-30"})["rows"]
+    assert (weeks[0]["week"], weeks[-1]["week"]) == ("2025-09-29", "2025-12-29")  # Thursday to Sunday; Mon, Tue
+    partial = page.locator(".answer-table tbody th", has_text="(partial)").all_inner_texts()
+    assert len(partial) == 2 and "Sep 29" in partial[0] and "Dec 29" in partial[1]
+    whole = weeks[1:-1]
+    top, bottom = max(whole, key=lambda w: w["revenue"]), min(whole, key=lambda w: w["revenue"])
+    name = lambda week: page.locator(f".answer-table tbody th[data-value='{week['week']}']").inner_text()  # noqa: E731
+    caption = page.locator(".chart-caption").inner_text()
+    assert caption.startswith(f"Revenue was highest for {name(top)} ("), caption
+    assert f"lowest for {name(bottom)} (" in caption, caption
+    assert "only partly inside these dates" in caption and "left out of highest and lowest" in caption
+    console.assert_clean()

@@ -1,6 +1,6 @@
 /**
  * How every page writes numbers, money, shares and dates: in the user's saved preferences (number locale,
- * date format, timezone, currency display) and the sales' currency. `configureFormat` is called once by the
+ * date format, timezone, currency display, the day weeks start on) and the sales' currency. `configureFormat` is called once by the
  * page shell after it has read `/me/preferences` and `/explore/fields`; until then the browser's defaults apply.
  */
 
@@ -11,6 +11,7 @@ const settings = {
   currencyDisplay: "symbol",
   currency: "",
   currencies: [],
+  weekStart: "monday",
 };
 
 /** Apply the saved preferences (`GET /me/preferences`) and the company's currencies (`GET /explore/fields`). */
@@ -19,9 +20,13 @@ export function configureFormat(prefs = {}, currencies = []) {
   settings.dateFormat = prefs.date_format || "long";
   settings.timezone = prefs.timezone || undefined;
   settings.currencyDisplay = prefs.currency_display || "symbol";
+  settings.weekStart = prefs.week_start === "sunday" ? "sunday" : "monday";
   settings.currencies = (currencies || []).filter((code) => /^[A-Z]{3}$/.test(code));
   settings.currency = settings.currencies.length === 1 ? settings.currencies[0] : "";
 }
+
+/** The day the user's weeks start on ("monday" or "sunday"): Explore's week buckets follow it. */
+export const weekStart = () => settings.weekStart;
 
 const finite = (value) => value !== null && value !== undefined && value !== "" && Number.isFinite(Number(value));
 

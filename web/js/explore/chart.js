@@ -6,11 +6,15 @@
 import { PALETTE, drawChart } from "../charts.js";
 import { measureValue } from "../format.js";
 import { labelOf, unitOf } from "../metrics.js";
-import { OTHER, compareShort, isTime, valueLabel } from "./names.js";
+import { OTHER, compareShort, isTime, isWhole, valueLabel, words } from "./names.js";
 
 const GREY = "#9aa3af";
 const blankClicks = new WeakMap(); // zrender instance → our handler for clicks beside the lines
 const unique = (values) => [...new Set(values)];
+
+/** A point or bar of a time bucket only partly inside the dates, faded (the caption says why). */
+const faded = (value, whole, view) => (whole ? value
+  : { value, itemStyle: view === "bar" ? { opacity: 0.4 } : { color: GREY, borderColor: GREY } });
 
 function axes(units, horizontal) {
   return units.slice(0, 2).map((unit, index) => ({
@@ -38,6 +42,7 @@ function seriesBase(view, name, data, { color, unitIndex, unit, stack, dashed = 
 function byMeasure(answer, state, view, horizontal) {
   const dimension = state.dimensions[0];
   const categories = answer.rows.map((row) => row[dimension]);
+  const whole = (row) => isWhole(row[dimension], dimension, answer.meta?.date_range);
   const units = unique(state.measures.map(unitOf));
   const series = [];
   state.measures.forEach((measure, index) => {
@@ -45,7 +50,7 @@ function byMeasure(answer, state, view, horizontal) {
     const options = { color: PALETTE[index % PALETTE.length], unit, unitIndex: Math.min(units.indexOf(unit), 1),
                       stack: view === "area" ? `unit-${unit}` : undefined, points: categories.length, horizontal };
     const values = answer.rows.map((row) => (row[dimension] === OTHER && view === "bar"
-      ? { value: row[measure], itemStyle: { color: GREY } } : row[measure]));
+      ? { value: row[measure], itemStyle: { color: GREY } } : faded(row[measure], whole(row), view)));
     series.push(seriesBase(view, labelOf(measure), values, options));
     if (state.compare) {
       series.push(seriesBase(view, `${labelOf(measure)}, ${compareShort(state.compare)}`,
@@ -66,27 +71,43 @@ function bySplit(answer, state, view, horizontal) {
   for (const row of answer.rows) totals.set(row[split], (totals.get(row[split]) || 0) + (Number(row[measure]) || 0));
   const groups = [...totals.keys()].sort((a, b) => (a === OTHER) - (b === OTHER) || totals.get(b) - totals.get(a));
   const cell = new Map(answer.rows.map((row) => [`${row[dimension]}\u0000${row[split]}`, row[measure]]));
+  const range = answer.meta?.date_range;
   const series = groups.map((group, index) => seriesBase(view, valueLabel(group, split),
-    categories.map((category) => cell.get(`${category}\u0000${group}`) ?? null),
+    categories.map((category) => faded(cell.get(`${category}\u0000${group}`) ?? null,
+                                       isWhole(category, dimension, range), view)),
     { color: group === OTHER ? GREY : PALETTE[index % PALETTE.length], unit, unitIndex: 0,
       stack: view === "line" ? undefined : "split", points: categories.length, horizontal }));
   return { categories, series, units: [unit] };
 }
 
-/** The chart's summary in words (also its caption): the largest and smallest values and how to go deeper. */
+/**
+ * The chart's summary in words (also its caption): the largest and smallest values and how to go deeper. A time
+ * bucket only partly inside the dates (the first week of "last 90 days", the month of the last sale) is small for
+ * that reason alone: it is named as such and left out of highest and lowest.
+ */
 export function describe(answer, state) {
   const [dimension, split] = state.dimensions;
   const measure = state.measures[0];
   const unit = unitOf(measure);
   const rows = answer.rows.filter((row) => row[dimension] !== OTHER && row[measure] !== null);
+  const name = (row) => valueLabel(row[dimension], dimension);
+  const whole = rows.filter((row) => isWhole(row[dimension], dimension, answer.meta?.date_range));
+  const partial = unique(answer.rows.filter((row) => !isWhole(row[dimension], dimension, answer.meta?.date_range))
+    .map(name));
+  const ranked = whole.length > 1 ? whole : rows;
   const sentences = [];
-  if (!split && rows.length > 1) {
-    const sorted = [...rows].sort((a, b) => b[measure] - a[measure]);
+  if (!split && ranked.length > 1) {
+    const sorted = [...ranked].sort((a, b) => b[measure] - a[measure]);
     const [top, bottom] = [sorted[0], sorted.at(-1)];
-    const name = (row) => valueLabel(row[dimension], dimension);
     sentences.push(`${labelOf(measure)} was highest for ${name(top)} (${measureValue(unit, top[measure])}) and ` +
                    `lowest for ${name(bottom)} (${measureValue(unit, bottom[measure])}).`);
-  } else if (split) {
+  }
+  if (partial.length) {
+    const plural = partial.length > 1;
+    sentences.push(`${words(partial)} ${plural ? "are" : "is"} only partly inside these dates (grey in the chart)` +
+                   `${!split && ranked === whole ? `, so ${plural ? "they are" : "it is"} left out of highest and lowest` : ""}.`);
+  }
+  if (split) {
     sentences.push(`Each colour is one ${labelOf(split).toLowerCase()}; the chart shows ` +
                    `${labelOf(measure).toLowerCase()}` +
                    `${state.measures.length > 1 ? " only — the table has every measure" : ""}.`);
@@ -119,7 +140,8 @@ export async function renderChart(container, answer, state, onPick) {
             outerBoundsMode: "same", outerBoundsContain: "axisLabel" }, // the axis labels fit inside the box
     legend: series.length > 1 ? { type: "scroll", top: 0 } : undefined,
     tooltip: { trigger: "axis", confine: true, axisPointer: { type: view === "bar" ? "shadow" : "line",
-               label: { formatter: ({ value }) => valueLabel(value, dimension) } } },
+               label: { formatter: ({ value }) => valueLabel(value, dimension) +
+                 (isWhole(value, dimension, answer.meta?.date_range) ? "" : " (partly outside the dates)") } } },
     xAxis: horizontal ? valueAxes : categoryAxis,
     yAxis: horizontal ? categoryAxis : valueAxes,
     series,

@@ -1,5 +1,5 @@
 /** Words for what Explore's URL and answers spell as codes: date presets, comparisons, events, time buckets. */
-import { day, month } from "../format.js";
+import { day, month, weekStart } from "../format.js";
 import { labelOf } from "../metrics.js";
 
 export const OTHER = "(everything else)";
@@ -43,7 +43,10 @@ export function bucketStart(text, dimension) {
   if (dimension === "year") return iso(new Date(Date.UTC(y, 0, 1)));
   if (dimension === "quarter") return iso(new Date(Date.UTC(y, m - (m % 3), 1)));
   if (dimension === "month") return iso(new Date(Date.UTC(y, m, 1)));
-  if (dimension === "week") return iso(new Date(date.getTime() - ((date.getUTCDay() + 6) % 7) * 86_400_000));
+  if (dimension === "week") {
+    const daysIn = weekStart() === "sunday" ? date.getUTCDay() : (date.getUTCDay() + 6) % 7;
+    return iso(new Date(date.getTime() - daysIn * 86_400_000));
+  }
   return iso(date);
 }
 
@@ -58,6 +61,18 @@ export function bucketSpan(start, dimension) {
     week: new Date(Date.UTC(y, m, d + 6)),
   }[dimension] || date;
   return [iso(date), iso(last)];
+}
+
+const WHOLE = 0.9; // a bucket missing a tenth of its days or less (a year without 31 Dec) still reads as whole
+
+/** Whether the bucket starting on `start` lies inside `range` ({start, end}), all but a tenth of its days at most:
+ * a week or month cut by the dates asked for (or by the last sale) is smaller for that reason alone. */
+export function isWhole(start, dimension, range) {
+  if (!isTime(dimension) || start === OTHER || !range?.start || !range?.end) return true;
+  const [first, last] = bucketSpan(start, dimension);
+  const days = (from, to) => (utc(to) - utc(from)) / 86_400_000 + 1;
+  const inside = days(first > range.start ? first : range.start, last < range.end ? last : range.end);
+  return inside >= WHOLE * days(first, last);
 }
 
 /** A bucket in words: "2025", "Q4 2025", "Oct 2025", "Week of 29 Sep 2025", "2 Oct 2025". */
@@ -78,9 +93,11 @@ export function valueLabel(value, dimension, options = {}) {
   return isTime(dimension) ? bucketLabel(value, dimension, options) : String(value);
 }
 
+/** "a", "a and b", "a, b and c". */
+export const words = (list) => (list.length > 1 ? `${list.slice(0, -1).join(", ")} and ${list.at(-1)}` : list[0] || "");
+
 /** "Revenue and orders by category", "Revenue by month and region". */
 export function questionTitle(state) {
-  const words = (list) => list.length > 1 ? `${list.slice(0, -1).join(", ")} and ${list.at(-1)}` : list[0] || "";
   const measures = words(state.measures.map((name, i) => (i ? labelOf(name).toLowerCase() : labelOf(name))));
   const dims = state.dimensions.map((name) => labelOf(name).toLowerCase());
   return dims.length ? `${measures} by ${words(dims)}` : measures;

@@ -6,7 +6,7 @@ import { el } from "../dom.js";
 import { ready } from "../states.js";
 import { delta, measureValue, number } from "../format.js";
 import { labelOf, metricHelp, unitOf } from "../metrics.js";
-import { OTHER, compareShort, isTime, valueLabel } from "./names.js";
+import { OTHER, compareShort, isTime, isWhole, valueLabel } from "./names.js";
 
 /** The columns shown, in order: [{name, label, kind, unit?, measure?}] (the absolute change is left out). */
 export function shownColumns(answer, state) {
@@ -35,10 +35,11 @@ function header(column) {
     el("span", { class: "nowrap" }, column.label, metricHelp(column.measure)));
 }
 
-function cell(column, row, index, link) {
+function cell(column, row, index, link, range) {
   const value = row[column.name];
   if (column.kind === "dimension") {
     const text = valueLabel(value, column.name);
+    const partial = isWhole(value, column.name, range) ? null : el("span", { class: "muted" }, " (partial)");
     const target = index === 0 && value !== OTHER ? link(value) : null;
     const content = target ? el("a", { href: target.href, class: "drill-link" }, text) : text;
     if (target) {
@@ -49,7 +50,7 @@ function cell(column, row, index, link) {
       });
     }
     const attrs = { class: value === OTHER ? "other" : null, "data-value": value ?? "" };
-    return index === 0 ? el("th", { scope: "row", ...attrs }, content) : el("td", attrs, content);
+    return index === 0 ? el("th", { scope: "row", ...attrs }, content, partial) : el("td", attrs, content, partial);
   }
   if (column.kind === "change_pct") {
     const tone = value === null || value === undefined || value === 0 ? null : value > 0 ? "up" : "down";
@@ -70,7 +71,7 @@ export function renderTable(container, answer, state, title, link) {
     el("caption", { class: "visually-hidden" }, title),
     el("thead", {}, el("tr", {}, columns.map(header))),
     el("tbody", {}, rows.map((row) => el("tr", {},
-      columns.map((column) => cell(column, row, columns.indexOf(column), link))))));
+      columns.map((column) => cell(column, row, columns.indexOf(column), link, answer.meta?.date_range))))));
   const more = answer.total_rows > answer.rows.length
     ? el("p", { class: "hint" }, `The table shows the first ${number(answer.rows.length)} of ` +
          `${number(answer.total_rows)} rows; choose fewer dates or a coarser period to see them all.`)
