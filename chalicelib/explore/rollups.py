@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow as pa
+
 from chalicelib import logs
 from chalicelib.auth.permissions import TenantContext
 from chalicelib.lake import batches
@@ -68,11 +70,11 @@ class Rollups:
 
     def build(self, ctx: TenantContext, batch_id: str) -> int:
         """Write (or rewrite) the rollup of one transactions batch; returns its row count."""
-        frame = self.engine.query(ctx, aggregate_sql(ROLLUP), {"batch": batch_id})
+        table = self.engine.query_table(ctx, aggregate_sql(ROLLUP), {"batch": batch_id})
         with batches.BatchWriter(self.s3, self.bucket, self.kms_key_id, ctx, ROLLUP, batch_id) as writer:
-            writer.write(frame.assign(batch_id=batch_id))
+            writer.write(table.append_column("batch_id", pa.repeat(batch_id, table.num_rows)))
             writer.commit({"source": "rollup", "transactions_batch": batch_id})
-        return len(frame)
+        return table.num_rows
 
     def sync(self, ctx: TenantContext, state: LakeState | None = None) -> LakeState:
         """Build missing rollups and drop orphaned ones; returns the state after."""

@@ -98,7 +98,7 @@ def with_extras(table: pa.Table, dataset: str) -> pa.Table:
     stacked = pa.concat_arrays([pc.cast(table[name], pa.string()).combine_chunks() for name in names])
     row_by_row = (np.arange(width)[None, :] * rows + np.arange(rows)[:, None]).ravel()  # r0c0, r0c1, ..., r1c0
     extras = pa.MapArray.from_arrays(pa.array(np.arange(0, rows * width + 1, width, dtype=np.int32)),
-                                     pa.array(np.tile(np.array(names, dtype=object), rows), pa.string()),
+                                     pa.array(names, pa.string()).take(np.tile(np.arange(width), rows)),
                                      stacked.take(pa.array(row_by_row)))
     return table.append_column(EXTRAS, extras)
 

@@ -18,10 +18,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sqlglot import exp
 
 from chalicelib.auth.permissions import TenantContext
 from chalicelib.ingest.schema import TABLES
+from chalicelib.lake.batches import to_arrow
 from chalicelib.query.engine import scope
 
 Runner = Callable[..., pd.DataFrame]
@@ -75,6 +77,10 @@ class AthenaEngine:
         runner = self.runner or _read_sql_query
         return runner(text, database=self.database, workgroup=self.workgroup, params=execution_params or None,
                       paramstyle="qmark", ctas_approach=False, boto3_session=self.boto3_session)
+
+    def query_table(self, ctx: TenantContext, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
+        """:meth:`query` as Arrow (awswrangler reads Athena's results into pandas either way)."""
+        return to_arrow(self.query(ctx, sql, params))
 
 
 def _read_sql_query(sql: str, **kwargs: Any) -> pd.DataFrame:

@@ -22,6 +22,8 @@ from chalicelib.auth.permissions import TenantContext
 from chalicelib.ingest.schema import TABLES
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from chalicelib.config import Settings
 
 _PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -33,6 +35,10 @@ class QueryEngine(Protocol):
     """Runs one read-only query over one tenant's committed data and returns its (aggregate) result."""
 
     def query(self, ctx: TenantContext, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        ...
+
+    def query_table(self, ctx: TenantContext, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
+        """The same result as Arrow, for results written back to the lake (a batch's Explore rollup)."""
         ...
 
 

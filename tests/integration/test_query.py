@@ -71,6 +71,18 @@ def test_named_parameters_are_bound(lake: DuckDBEngine) -> None:
         lake.query(ACME, "SELECT count(*) FROM transactions WHERE customer_id = $who")
 
 
+def test_query_table_is_the_query_as_arrow(lake: DuckDBEngine) -> None:
+    sql = ("SELECT customer_id, CAST(ts AS DATE) AS day, count(*) AS n, sum(amount) AS total FROM transactions "
+           "WHERE ts >= $since GROUP BY 1, 2 ORDER BY 1, 2")
+    params = {"since": pd.Timestamp("2024-01-05")}
+    table = lake.query_table(ACME, sql, params)
+    frame = lake.query(ACME, sql, params)
+    assert table.column_names == list(frame.columns) and table.num_rows == len(frame) == 6
+    assert table.drop_columns(["day"]).to_pylist() == frame.drop(columns="day").to_dict("records")
+    assert [str(day) for day in table["day"].to_pylist()] == frame["day"].dt.strftime("%Y-%m-%d").tolist()
+    assert lake.query_table(GLOBEX, "SELECT count(*) AS n FROM transactions").to_pylist() == [{"n": 3}]
+
+
 def test_weekly_aggregates_and_joins_stay_in_the_tenant(lake: DuckDBEngine) -> None:
     _write(ACME, "customers", pd.DataFrame({"customer_id": ["c1", "c2"], "segment": ["gold", "silver"]}), "c")
     _write(GLOBEX, "customers", pd.DataFrame({"customer_id": ["c1"], "segment": ["rival"]}), "c")

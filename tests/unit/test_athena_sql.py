@@ -123,6 +123,12 @@ def test_query_runs_through_awswrangler_with_qmark_parameters() -> None:
     assert calls[-1][1]["params"] is None  # Athena refuses an empty parameter list
 
 
+def test_query_table_is_the_query_as_arrow() -> None:
+    frame = pd.DataFrame({"day": [dt.date(2024, 1, 1)], "category": ["Tents"], "revenue": [9.5]})
+    engine = AthenaEngine("saleslens_prod", "saleslens-prod", runner=lambda sql, **kwargs: frame)
+    assert engine.query_table(ACME, "SELECT 1 AS n").to_pylist() == frame.to_dict("records")
+
+
 def test_parameter_values_become_athena_literals() -> None:
     assert athena_literal(None) == "NULL"
     assert athena_literal(True) == "true"
