@@ -39,7 +39,7 @@ function cell(column, row, index, link, range) {
   const value = row[column.name];
   if (column.kind === "dimension") {
     const text = valueLabel(value, column.name);
-    const partial = isWhole(value, column.name, range) ? null : el("span", { class: "muted" }, " (partial)");
+    const partial = isWhole(value, column.name, range) ? null : el("span", { class: "muted partial" }, " (partial)");
     const target = index === 0 && value !== OTHER ? link(value) : null;
     const content = target ? el("a", { href: target.href, class: "drill-link" }, text) : text;
     if (target) {
