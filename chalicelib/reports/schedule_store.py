@@ -1,10 +1,11 @@
 """Report schedules in DynamoDB.
 
 Item layout (pk / sk):
-  TENANT#<tid> / SCHEDULE#<sid>   the schedule; ``due_at`` (= next_run_at) exists only while it is enabled, so the
-                                  hourly tick's scan skips paused ones; ``recipients_fp`` fingerprints the recipient
-                                  list so concurrent edits of it (unsubscribe, member left, portal edit) never clobber
-                                  each other
+  TENANT#<tid> / SCHEDULE#<sid>   the schedule; in ``gsi1`` as ``SCHEDULEDUE / <next_run_at>`` only while it is
+                                  enabled, so the hourly tick queries the due ones instead of scanning the table
+                                  (every schedule shares that one index partition: fine for the tens of thousands a
+                                  deployment has); ``recipients_fp`` fingerprints the recipient list so concurrent
+                                  edits of it (unsubscribe, member left, portal edit) never clobber each other
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from chalicelib.reports.schedules import (
 from chalicelib.tenancy.store import from_item, get_item, is_conditional_failure, query_items, tenant_pk, to_item
 
 _PREFIX = "SCHEDULE#"
+_DUE = "SCHEDULEDUE"  # gsi1's partition of enabled schedules, sorted by their next run
 _SCHEDULE_ID = re.compile(r"s[0-9a-f]{24}")
 _RETRIES = 5  # conditional rewrites of a recipient list before giving up (only under a storm of edits)
 
@@ -85,10 +87,10 @@ class ScheduleStore:
     def due(self, now: datetime) -> list[tuple[str, Schedule]]:
         """(tenant_id, schedule) of every enabled schedule whose next run is at or before ``now``."""
         found = []
-        pages = self._db.get_paginator("scan").paginate(
-            TableName=self._table,  # eventually consistent is enough: a stale read only loses its claim
-            FilterExpression="begins_with(sk, :prefix) AND due_at <= :now",
-            ExpressionAttributeValues=to_item({":prefix": _PREFIX, ":now": iso(now)}))
+        pages = self._db.get_paginator("query").paginate(
+            TableName=self._table, IndexName="gsi1",  # eventually consistent: a stale read only loses its claim
+            KeyConditionExpression="gsi1pk = :due AND gsi1sk <= :now",
+            ExpressionAttributeValues=to_item({":due": _DUE, ":now": iso(now)}))
         for page in pages:
             for raw in page.get("Items", []):
                 item = from_item(raw)
@@ -101,7 +103,7 @@ class ScheduleStore:
         try:
             result = self._db.update_item(
                 TableName=self._table, Key=_key(tenant_id, schedule.schedule_id),
-                UpdateExpression="SET next_run_at = :next, due_at = :next, last_run_at = :now",
+                UpdateExpression="SET next_run_at = :next, gsi1sk = :next, last_run_at = :now",
                 ConditionExpression="next_run_at = :read AND enabled = :on",
                 ExpressionAttributeValues=to_item({":next": following, ":now": iso(now),
                                                    ":read": schedule.next_run_at, ":on": True}),
@@ -166,7 +168,7 @@ class ScheduleStore:
         values: dict[str, Any] = {":new": [asdict(r) for r in recipients], ":new_fp": _fingerprint(recipients),
                                   ":old_fp": _fingerprint(schedule.recipients)}
         if not recipients:
-            update += ", enabled = :off REMOVE due_at"
+            update += ", enabled = :off REMOVE gsi1pk, gsi1sk"
             values[":off"] = False
         try:
             self._db.update_item(TableName=self._table, Key=_key(tenant_id, schedule.schedule_id),
@@ -187,7 +189,7 @@ def _values(tenant_id: str, schedule: Schedule) -> dict[str, Any]:
     values = {"pk": tenant_pk(tenant_id), "sk": _PREFIX + schedule.schedule_id, "tenant_id": tenant_id,
               **asdict(schedule), "recipients_fp": _fingerprint(schedule.recipients)}
     if schedule.enabled:
-        values["due_at"] = schedule.next_run_at
+        values.update(gsi1pk=_DUE, gsi1sk=schedule.next_run_at)
     return values
 
 
