@@ -12,6 +12,7 @@ from typing import Any
 from chalicelib.analytics.churn import churn_cutoffs
 from chalicelib.analytics.kpis import windows
 from chalicelib.analytics.leads import MIN_CUSTOMERS as LEAD_CUSTOMERS
+from chalicelib.words import count
 from jobs.config import AnalysisConfig
 from jobs.facts import Facts
 from jobs.steps import customers, data, products, summary, trends
@@ -25,9 +26,6 @@ class Need:
     missing: Callable[[Facts, AnalysisConfig], str]
 
 
-def _count(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
 
 SALES = Need(lambda f, c: f.sales_rows > 0 and f.days > 0, lambda f, c: "No dated sales yet")
 TRAFFIC = Need(lambda f, c: f.traffic_days > 0, lambda f, c: "No traffic data linked")
@@ -37,7 +35,7 @@ PROSPECTS = Need(lambda f, c: f.prospects > 0, lambda f, c: "No prospects upload
 def customer_ids(minimum: int) -> Need:
     return Need(lambda f, c: f.customers >= minimum,
                 lambda f, c: "No customer ids in your sales" if f.customers == 0
-                else f"Only {_count(f.customers, 'customer')} in your sales, fewer than the {minimum} needed")
+                else f"Only {count(f.customers, 'customer')} in your sales, fewer than the {minimum} needed")
 
 
 def days(setting: str, what: str) -> Need:
@@ -45,23 +43,23 @@ def days(setting: str, what: str) -> Need:
     def minimum(c: AnalysisConfig) -> int:
         return int(getattr(c, setting))
     return Need(lambda f, c: f.days >= minimum(c),
-                lambda f, c: f"Only {_count(f.days, 'day')} of sales, fewer than {what} ({minimum(c)} days)")
+                lambda f, c: f"Only {count(f.days, 'day')} of sales, fewer than {what} ({minimum(c)} days)")
 
 
 def churn_history() -> Need:
     return Need(lambda f, c: f.days - 1 >= 3 * c.churn_window_days,  # churn_cutoffs counts the span
-                lambda f, c: (f"Only {_count(f.days, 'day')} of sales; churn learns from a {c.churn_window_days}-day "
+                lambda f, c: (f"Only {count(f.days, 'day')} of sales; churn learns from a {c.churn_window_days}-day "
                               f"window and needs {3 * c.churn_window_days}"))
 
 
 def products_sold(minimum: int) -> Need:
     return Need(lambda f, c: f.products >= minimum,
-                lambda f, c: f"Only {_count(f.products, 'product')} sold, fewer than the {minimum} needed")
+                lambda f, c: f"Only {count(f.products, 'product')} sold, fewer than the {minimum} needed")
 
 
 def orders(minimum: int) -> Need:
     return Need(lambda f, c: f.orders >= minimum,
-                lambda f, c: f"Only {_count(f.orders, 'order')}, fewer than the {minimum} needed")
+                lambda f, c: f"Only {count(f.orders, 'order')}, fewer than the {minimum} needed")
 
 
 CUSTOMERS_OR_PROSPECTS = Need(lambda f, c: f.customers >= LEAD_CUSTOMERS or f.prospects > 0,

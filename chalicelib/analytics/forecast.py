@@ -38,6 +38,7 @@ from chalicelib.analytics import timeseries as ts
 from chalicelib.analytics.forecast_backtest import COMPARISON_COLUMNS, YARDSTICKS
 from chalicelib.analytics.forecast_candidates import LEVELS, Scored, Trajectory, Z
 from chalicelib.analytics.timeseries import CANDIDATE_PERIODS, FREQ_NAMES, FREQS, check_freq, infer_freq, resample
+from chalicelib.words import count
 
 __all__ = ["COMPARISON_COLUMNS", "FORECAST_COLUMNS", "LABELS", "MODELS", "ForecastResult", "forecast", "monitor"]
 
@@ -188,8 +189,8 @@ def _accuracy(y: np.ndarray, run: Scored, chosen: str, most_accurate: str, unit:
                 f"{backtest.ENSEMBLE_TIE:.0%}, and an average is the steadier bet. It was")
     else:
         lead = f"{LABELS[chosen]} was the most accurate on your past data:"
-    text = (f"{lead} typically within ±{typical:.0%} per {unit} when tested on the last {_count(tested, unit)} "
-            f"({_count(len(starts), 'test')}).")
+    text = (f"{lead} typically within ±{typical:.0%} per {unit} when tested on the last {count(tested, unit)} "
+            f"({count(len(starts), 'test')}).")
     if 80 in coverage and np.isfinite(coverage[80]):
         text += f" Its 80 % range held {coverage[80]:.0%} of the time in those tests."
     return text
@@ -199,9 +200,6 @@ def _short(name: str) -> str:
     """A model's label without its explanation: "Exponential smoothing (ETS)" -> "Exponential smoothing"."""
     return LABELS.get(name, name).split(" (")[0]
 
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def monitor(previous_forecast: pd.DataFrame, actuals: pd.Series) -> dict:

@@ -91,9 +91,9 @@ export function describe(answer, state) {
   const unit = unitOf(measure);
   const rows = answer.rows.filter((row) => row[dimension] !== OTHER && row[measure] !== null);
   const name = (row) => valueLabel(row[dimension], dimension);
-  const whole = rows.filter((row) => isWhole(row[dimension], dimension, answer.meta?.date_range));
-  const partial = unique(answer.rows.filter((row) => !isWhole(row[dimension], dimension, answer.meta?.date_range))
-    .map(name));
+  const inside = (row) => isWhole(row[dimension], dimension, answer.meta?.date_range);
+  const whole = rows.filter(inside);
+  const partial = unique(answer.rows.filter((row) => !inside(row)).map(name));
   const ranked = whole.length > 1 ? whole : rows;
   const sentences = [];
   if (!split && ranked.length > 1) {
